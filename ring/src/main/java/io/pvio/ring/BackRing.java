@@ -117,7 +117,7 @@ public final class BackRing extends RingEnd
     /**
      * Consumes up to {@code limit} requests in place; each is valid only during its handler call. Use only with a
      * trusted front end, since the bytes can change under the handler; see {@link #copyRequests(EntryHandler, int)}.
-     * If the handler throws, the request it was given counts as consumed.
+     * The handler may claim and write the response; if it throws, the request it was given counts as consumed.
      *
      * @param handler receives each request in shared memory.
      * @param limit   most requests to consume.
@@ -131,19 +131,11 @@ public final class BackRing extends RingEnd
         final int consumer = this.consumer;
         final int count = Math.min(available(consumer), limit);
         final AtomicBuffer buffer = this.buffer;
-        int i = 0;
-        try
+        for (int i = 0; i < count; i++)
         {
-            while (i < count)
-            {
-                final int offset = entryOffset(consumer + i);
-                i++;
-                handler.onEntry(buffer, offset);
-            }
-        }
-        finally
-        {
-            this.consumer = consumer + i;
+            final int offset = entryOffset(consumer + i);
+            this.consumer = consumer + i + 1; // consumed before the handler runs: it may answer or throw
+            handler.onEntry(buffer, offset);
         }
         return count;
     }
@@ -166,19 +158,11 @@ public final class BackRing extends RingEnd
         final AtomicBuffer buffer = this.buffer;
         final UnsafeBuffer requestCopy = this.requestCopy;
         final int requestBytes = requestCopy.capacity();
-        int i = 0;
-        try
+        for (int i = 0; i < count; i++)
         {
-            while (i < count)
-            {
-                requestCopy.putBytes(0, buffer, entryOffset(consumer + i), requestBytes);
-                i++;
-                handler.onEntry(requestCopy, 0);
-            }
-        }
-        finally
-        {
-            this.consumer = consumer + i;
+            requestCopy.putBytes(0, buffer, entryOffset(consumer + i), requestBytes);
+            this.consumer = consumer + i + 1; // consumed before the handler runs: it may answer or throw
+            handler.onEntry(requestCopy, 0);
         }
         return count;
     }

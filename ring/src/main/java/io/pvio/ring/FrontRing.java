@@ -210,8 +210,8 @@ public final class FrontRing extends RingEnd
     }
 
     /**
-     * Consumes up to {@code limit} responses in place. Each is valid only during its handler call. If the handler
-     * throws, the response it was given counts as consumed.
+     * Consumes up to {@code limit} responses in place. Each is valid only during its handler call. The handler may
+     * claim new requests; if it throws, the response it was given counts as consumed.
      *
      * @param handler receives each response in shared memory.
      * @param limit   most responses to consume.
@@ -225,19 +225,11 @@ public final class FrontRing extends RingEnd
         final int consumer = this.consumer;
         final int count = Math.min(available(consumer), limit);
         final AtomicBuffer buffer = this.buffer;
-        int i = 0;
-        try
+        for (int i = 0; i < count; i++)
         {
-            while (i < count)
-            {
-                final int offset = entryOffset(consumer + i);
-                i++;
-                handler.onEntry(buffer, offset);
-            }
-        }
-        finally
-        {
-            this.consumer = consumer + i;
+            final int offset = entryOffset(consumer + i);
+            this.consumer = consumer + i + 1; // consumed before the handler runs: it may answer or throw
+            handler.onEntry(buffer, offset);
         }
         return count;
     }
@@ -260,19 +252,11 @@ public final class FrontRing extends RingEnd
         final AtomicBuffer buffer = this.buffer;
         final UnsafeBuffer responseCopy = this.responseCopy;
         final int responseBytes = responseCopy.capacity();
-        int i = 0;
-        try
+        for (int i = 0; i < count; i++)
         {
-            while (i < count)
-            {
-                responseCopy.putBytes(0, buffer, entryOffset(consumer + i), responseBytes);
-                i++;
-                handler.onEntry(responseCopy, 0);
-            }
-        }
-        finally
-        {
-            this.consumer = consumer + i;
+            responseCopy.putBytes(0, buffer, entryOffset(consumer + i), responseBytes);
+            this.consumer = consumer + i + 1; // consumed before the handler runs: it may answer or throw
+            handler.onEntry(responseCopy, 0);
         }
         return count;
     }

@@ -11,9 +11,11 @@
  *   <caption>Index ownership</caption>
  *   <tr><th>index</th><th>where</th><th>written by</th></tr>
  *   <tr><td>{@code req_prod}</td><td>shared</td><td>front ({@link io.pvio.ring.FrontRing#pushRequests()})</td></tr>
- *   <tr><td>{@code req_event}</td><td>shared</td><td>back ({@link io.pvio.ring.BackRing#finalCheckForRequests()})</td></tr>
+ *   <tr><td>{@code req_event}</td><td>shared</td>
+ *       <td>back ({@link io.pvio.ring.BackRing#finalCheckForRequests()})</td></tr>
  *   <tr><td>{@code rsp_prod}</td><td>shared</td><td>back ({@link io.pvio.ring.BackRing#pushResponses()})</td></tr>
- *   <tr><td>{@code rsp_event}</td><td>shared</td><td>front ({@link io.pvio.ring.FrontRing#finalCheckForResponses()})</td></tr>
+ *   <tr><td>{@code rsp_event}</td><td>shared</td>
+ *       <td>front ({@link io.pvio.ring.FrontRing#finalCheckForResponses()})</td></tr>
  *   <tr><td>{@code req_prod_pvt}, {@code rsp_cons}</td><td>front object</td><td>front thread only</td></tr>
  *   <tr><td>{@code rsp_prod_pvt}, {@code req_cons}</td><td>back object</td><td>back thread only</td></tr>
  * </table>
