@@ -19,7 +19,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * only, from offset 0. The mapping is released deterministically by {@link #close()}.
  * <p>
  * {@link #create(Path, RingGeometry, int)} builds and initialises the ring in a temporary file beside the target and
- * renames it into place, so a peer polling for the file never sees a half-made ring.
+ * links it into place, so a peer polling for the file never sees a half-made ring.
  */
 public final class MappedRingFile implements AutoCloseable
 {
@@ -43,7 +43,7 @@ public final class MappedRingFile implements AutoCloseable
      * @param geometry   the ring's shape; the file is {@code geometry.ringBytes()} long.
      * @param startIndex first request and response index (0 as Xen does).
      * @return the mapped file; initialise a {@link FrontRing} over it with {@link FrontRing#attach}.
-     * @throws IOException if the file exists or cannot be written.
+     * @throws IOException if the file exists (also if another process created it first) or cannot be written.
      */
     public static MappedRingFile create(final Path path, final RingGeometry geometry, final int startIndex)
         throws IOException
@@ -61,14 +61,7 @@ public final class MappedRingFile implements AutoCloseable
         {
             FrontRing.init(new UnsafeBuffer(mapped), geometry, startIndex);
             mapped.force();
-            try
-            {
-                Files.move(temp, absolute, StandardCopyOption.ATOMIC_MOVE);
-            }
-            catch (final AtomicMoveNotSupportedException ex)
-            {
-                throw new IOException("cannot rename ring file into place atomically: " + absolute, ex);
-            }
+            publish(temp, absolute);
             done = true;
             return new MappedRingFile(absolute, mapped);
         }
@@ -78,6 +71,27 @@ public final class MappedRingFile implements AutoCloseable
             {
                 IoUtil.unmap(mapped);
                 Files.deleteIfExists(temp);
+            }
+        }
+    }
+
+    private static void publish(final Path temp, final Path target) throws IOException
+    {
+        try
+        {
+            // a hard link appears atomically and, unlike rename, never replaces a ring another process made
+            Files.createLink(target, temp);
+            Files.delete(temp);
+        }
+        catch (final UnsupportedOperationException ex)
+        {
+            try
+            {
+                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+            }
+            catch (final AtomicMoveNotSupportedException moveEx)
+            {
+                throw new IOException("cannot put ring file into place atomically: " + target, moveEx);
             }
         }
     }

@@ -1,0 +1,423 @@
+package io.pvio.bench.ring;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.AtomicBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import io.pvio.ring.BackRing;
+import io.pvio.ring.EntryHandler;
+import io.pvio.ring.FrontRing;
+import io.pvio.ring.MappedRingFile;
+import io.pvio.ring.RingEnd;
+import io.pvio.ring.RingGeometry;
+import io.pvio.ring.RingProtocolException;
+
+/**
+ * The two ends of the cross-process ring contract that {@code pvio ring front-send} and {@code pvio ring back-echo}
+ * offer, and that a C peer built against Xen's {@code io/ring.h} speaks too.
+ * <ul>
+ *   <li>The ring file holds the ring pages only, from offset 0; request and response structs are byte arrays, so an
+ *       entry is {@code max(R, S)} bytes.</li>
+ *   <li>Request {@code i} (counting from 0 in each run): bytes 0..7 hold {@code i} as a little-endian 64-bit
+ *       number, byte {@code j} ({@code 8 <= j < R}) holds {@code (i + j) & 0xff}.</li>
+ *   <li>The response to a request carries the request's first {@code min(R, S)} bytes; any further bytes are 0.</li>
+ *   <li>There is no event channel between processes: an idle side polls, spinning, then yielding, then sleeping
+ *       50 us, but still re-arms its event index with the final check; "notifications" counts the pushes after
+ *       which the ring said the peer must be notified.</li>
+ * </ul>
+ */
+public final class RingPeer
+{
+    /** Exit status: every message checked. */
+    public static final int OK = 0;
+
+    /** Exit status: a mismatch, a timeout, a hostile index or an I/O failure. */
+    public static final int FAILED = 1;
+
+    /** Exit status: the arguments do not fit the ring file that is there. */
+    public static final int USAGE = 2;
+
+    private static final long IDLE_SLEEP_NS = TimeUnit.MICROSECONDS.toNanos(50);
+
+    private RingPeer()
+    {
+    }
+
+    /**
+     * Runs the front end: creates (or attaches to) the ring file, sends {@code count} requests and checks every
+     * response.
+     *
+     * @param options the run's settings, already validated.
+     * @param out     where the summary line goes.
+     * @param err     where a failure is described.
+     * @return {@link #OK} or {@link #FAILED}.
+     */
+    public static int frontSend(final RingPeerOptions options, final PrintStream out, final PrintStream err)
+    {
+        final RingGeometry geometry = geometry(options);
+        final String role = "front-send";
+        final boolean existing = Files.exists(options.file());
+        if (existing && 0 != options.startIndex())
+        {
+            err.println(role + ": --start-index applies only to a new ring, and " + options.file() + " exists");
+            return USAGE;
+        }
+        try (MappedRingFile file = existing ?
+            MappedRingFile.open(options.file(), geometry, 0) :
+            MappedRingFile.create(options.file(), geometry, options.startIndex()))
+        {
+            final FrontRing front = FrontRing.attach(file.buffer(), geometry);
+            if (front.freeRequests() != front.size())
+            {
+                err.println(role + ": " + (front.size() - front.freeRequests()) + " requests of an earlier run are " +
+                    "still outstanding in " + options.file() + "; their responses would be taken for this run's");
+                return FAILED;
+            }
+            final FrontSender sender = new FrontSender(front, geometry, options.count());
+            final long startNs = System.nanoTime();
+            final String failure = sender.run(TimeUnit.SECONDS.toNanos(options.timeoutSeconds()));
+            return finish(role, failure, options.count(), geometry, sender.notifications, startNs, out, err);
+        }
+        catch (final RingProtocolException ex)
+        {
+            err.println(role + ": hostile back end: " + ex.getMessage());
+            return FAILED;
+        }
+        catch (final IOException ex)
+        {
+            err.println(role + ": " + describe(ex));
+            return FAILED;
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            err.println(role + ": interrupted");
+            return FAILED;
+        }
+    }
+
+    /**
+     * Runs the back end: waits for the ring file, attaches without initialising, answers {@code count} requests
+     * (each copied out of the ring and checked first) and exits.
+     *
+     * @param options the run's settings, already validated.
+     * @param out     where the summary line goes.
+     * @param err     where a failure is described.
+     * @return {@link #OK} or {@link #FAILED}.
+     */
+    public static int backEcho(final RingPeerOptions options, final PrintStream out, final PrintStream err)
+    {
+        final RingGeometry geometry = geometry(options);
+        final String role = "back-echo";
+        final long timeoutNs = TimeUnit.SECONDS.toNanos(options.timeoutSeconds());
+        try (MappedRingFile file = MappedRingFile.open(options.file(), geometry, timeoutNs))
+        {
+            final BackRing back = BackRing.attach(file.buffer(), geometry);
+            final BackEchoer echoer = new BackEchoer(back, geometry, options.count());
+            final long startNs = System.nanoTime();
+            final String failure = echoer.run(timeoutNs);
+            return finish(role, failure, options.count(), geometry, echoer.notifications, startNs, out, err);
+        }
+        catch (final RingProtocolException ex)
+        {
+            err.println(role + ": hostile front end: " + ex.getMessage());
+            return FAILED;
+        }
+        catch (final IOException ex)
+        {
+            err.println(role + ": " + describe(ex));
+            return FAILED;
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            err.println(role + ": interrupted");
+            return FAILED;
+        }
+    }
+
+    /**
+     * The ring geometry both peers derive from the options: byte-array structs, so alignment 1.
+     *
+     * @param options the run's settings.
+     * @return the geometry.
+     */
+    public static RingGeometry geometry(final RingPeerOptions options)
+    {
+        return RingGeometry.ofPages(options.pages(), options.requestBytes(), options.responseBytes(), 1);
+    }
+
+    private static int finish(
+        final String role,
+        final String failure,
+        final long count,
+        final RingGeometry geometry,
+        final long notifications,
+        final long startNs,
+        final PrintStream out,
+        final PrintStream err)
+    {
+        if (null != failure)
+        {
+            err.println(role + ": " + failure);
+            return FAILED;
+        }
+        final long elapsedNs = Math.max(1, System.nanoTime() - startNs);
+        final long rate = (long)(count * 1e9 / elapsedNs);
+        out.println(role + ": count=" + count + " entries=" + geometry.size() + " notifications=" + notifications +
+            " elapsed_ms=" + TimeUnit.NANOSECONDS.toMillis(elapsedNs) + " rate=" + rate);
+        return OK;
+    }
+
+    private static String describe(final IOException ex)
+    {
+        if (ex instanceof NoSuchFileException && null != ex.getMessage())
+        {
+            return ex.getMessage();
+        }
+        return ex.getClass().getSimpleName() + ": " + ex.getMessage();
+    }
+
+    /**
+     * The message pattern. Byte {@code j} of request {@code i} is {@code (i + j) & 0xff}, so bytes 8.. of any request
+     * are a window of one precomputed ramp starting at {@code (i & 0xff) + 8}.
+     */
+    static final class MessagePattern
+    {
+        private final UnsafeBuffer ramp;
+
+        MessagePattern(final int requestBytes)
+        {
+            ramp = new UnsafeBuffer(new byte[256 + requestBytes]);
+            for (int k = 0; k < ramp.capacity(); k++)
+            {
+                ramp.putByte(k, (byte)k);
+            }
+        }
+
+        void writeRequest(final AtomicBuffer buffer, final int offset, final long sequence, final int bytes)
+        {
+            buffer.putLong(offset, sequence, ByteOrder.LITTLE_ENDIAN);
+            buffer.putBytes(offset + 8, ramp, (int)(sequence & 0xff) + 8, bytes - 8);
+        }
+
+        /**
+         * Compares {@code length} bytes of a message with request {@code sequence}; bytes at or past
+         * {@code patternBytes} must be zero.
+         *
+         * @return the first differing byte index, or -1 if all match.
+         */
+        static int mismatch(
+            final DirectBuffer buffer, final int offset, final long sequence, final int patternBytes, final int length)
+        {
+            for (int j = 0; j < length; j++)
+            {
+                if ((buffer.getByte(offset + j) & 0xff) != expectedByte(sequence, j, patternBytes))
+                {
+                    return j;
+                }
+            }
+            return -1;
+        }
+
+        static int expectedByte(final long sequence, final int j, final int patternBytes)
+        {
+            if (j < 8)
+            {
+                return (int)(sequence >>> (8 * j)) & 0xff;
+            }
+            return j < patternBytes ? (int)((sequence + j) & 0xff) : 0;
+        }
+    }
+
+    /** Polls with a short spin, then yields, then sleeps: the only wait across processes without an event channel. */
+    static final class Poller
+    {
+        private int idleRounds;
+
+        void idle()
+        {
+            final int rounds = ++idleRounds;
+            if (rounds < 100)
+            {
+                Thread.onSpinWait();
+            }
+            else if (rounds < 120)
+            {
+                Thread.yield();
+            }
+            else
+            {
+                LockSupport.parkNanos(IDLE_SLEEP_NS);
+            }
+        }
+
+        void reset()
+        {
+            idleRounds = 0;
+        }
+    }
+
+    private static final class FrontSender implements EntryHandler
+    {
+        private final FrontRing front;
+        private final AtomicBuffer buffer;
+        private final int requestBytes;
+        private final int responseBytes;
+        private final int echoedBytes;
+        private final long count;
+        private final Poller poller = new Poller();
+        private final MessagePattern pattern;
+        private long sent;
+        private long received;
+        private long notifications;
+        private String mismatch;
+
+        FrontSender(final FrontRing front, final RingGeometry geometry, final long count)
+        {
+            this.front = front;
+            this.buffer = front.buffer();
+            this.requestBytes = geometry.requestBytes();
+            this.responseBytes = geometry.responseBytes();
+            this.echoedBytes = Math.min(requestBytes, responseBytes);
+            this.count = count;
+            this.pattern = new MessagePattern(requestBytes);
+        }
+
+        String run(final long timeoutNs)
+        {
+            long lastProgressNs = System.nanoTime();
+            while (received < count && null == mismatch)
+            {
+                int slot;
+                while (sent < count && RingEnd.RING_FULL != (slot = front.claimRequest()))
+                {
+                    pattern.writeRequest(buffer, slot, sent++, requestBytes);
+                }
+                if (front.pushRequestsAndCheckNotify())
+                {
+                    notifications++;
+                }
+                final int n = front.copyResponses(this, Integer.MAX_VALUE);
+                if (n > 0)
+                {
+                    poller.reset();
+                    lastProgressNs = System.nanoTime();
+                }
+                else if (!front.finalCheckForResponses())
+                {
+                    if (System.nanoTime() - lastProgressNs > timeoutNs)
+                    {
+                        return "timeout: no response for " + TimeUnit.NANOSECONDS.toSeconds(timeoutNs) +
+                            " s; sent=" + sent + " received=" + received + " req_prod_pvt=" +
+                            Integer.toUnsignedString(front.requestProducerIndex()) + " rsp_cons=" +
+                            Integer.toUnsignedString(front.responseConsumerIndex());
+                    }
+                    poller.idle();
+                }
+            }
+            return mismatch;
+        }
+
+        @Override
+        public void onEntry(final DirectBuffer response, final int offset)
+        {
+            final long sequence = received++;
+            if (null == mismatch)
+            {
+                final int at = MessagePattern.mismatch(response, offset, sequence, echoedBytes, responseBytes);
+                if (at >= 0)
+                {
+                    mismatch = "response " + sequence + " mismatch at byte " + at + ": expected 0x" +
+                        Integer.toHexString(MessagePattern.expectedByte(sequence, at, echoedBytes)) + " got 0x" +
+                        Integer.toHexString(response.getByte(offset + at) & 0xff);
+                }
+            }
+        }
+    }
+
+    private static final class BackEchoer implements EntryHandler
+    {
+        private final BackRing back;
+        private final AtomicBuffer buffer;
+        private final int requestBytes;
+        private final int responseBytes;
+        private final int echoedBytes;
+        private final long count;
+        private final Poller poller = new Poller();
+        private long answered;
+        private long notifications;
+        private String mismatch;
+
+        BackEchoer(final BackRing back, final RingGeometry geometry, final long count)
+        {
+            this.back = back;
+            this.buffer = back.buffer();
+            this.requestBytes = geometry.requestBytes();
+            this.responseBytes = geometry.responseBytes();
+            this.echoedBytes = Math.min(requestBytes, responseBytes);
+            this.count = count;
+        }
+
+        String run(final long timeoutNs)
+        {
+            long lastProgressNs = System.nanoTime();
+            while (answered < count && null == mismatch)
+            {
+                final long remaining = count - answered;
+                final int n = back.copyRequests(this, (int)Math.min(remaining, Integer.MAX_VALUE));
+                if (back.pushResponsesAndCheckNotify())
+                {
+                    notifications++;
+                }
+                if (n > 0)
+                {
+                    poller.reset();
+                    lastProgressNs = System.nanoTime();
+                }
+                else if (!back.finalCheckForRequests())
+                {
+                    if (System.nanoTime() - lastProgressNs > timeoutNs)
+                    {
+                        return "timeout: no request for " + TimeUnit.NANOSECONDS.toSeconds(timeoutNs) +
+                            " s; answered=" + answered + " of " + count + " req_cons=" +
+                            Integer.toUnsignedString(back.requestConsumerIndex());
+                    }
+                    poller.idle();
+                }
+            }
+            return mismatch;
+        }
+
+        @Override
+        public void onEntry(final DirectBuffer request, final int offset)
+        {
+            final long sequence = answered++;
+            if (null == mismatch)
+            {
+                final int at = MessagePattern.mismatch(request, offset, sequence, requestBytes, requestBytes);
+                if (at >= 0)
+                {
+                    mismatch = "request " + sequence + " mismatch at byte " + at + ": expected 0x" +
+                        Integer.toHexString(MessagePattern.expectedByte(sequence, at, requestBytes)) + " got 0x" +
+                        Integer.toHexString(request.getByte(offset + at) & 0xff);
+                }
+            }
+            final int slot = back.claimResponse();
+            buffer.putBytes(slot, request, offset, echoedBytes);
+            if (responseBytes > echoedBytes)
+            {
+                buffer.setMemory(slot + echoedBytes, responseBytes - echoedBytes, (byte)0);
+            }
+        }
+    }
+}
