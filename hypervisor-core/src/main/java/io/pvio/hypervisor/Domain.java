@@ -1,0 +1,213 @@
+package io.pvio.hypervisor;
+
+import org.agrona.concurrent.UnsafeBuffer;
+
+import io.pvio.hypervisor.event.EventChannels;
+import io.pvio.hypervisor.grant.GrantTable;
+import io.pvio.machine.memory.MachineMemory;
+
+/**
+ * A domain: an id, a name, its memory reservation (machine frames reached through its {@link P2M}), vCPUs, a
+ * lifecycle, and its per-domain hypervisor state (grant table, event channels, hypercall counters).
+ * <p>
+ * Code running <em>in</em> the domain uses {@link #hypercalls()} for everything it asks of the hypervisor and
+ * {@link #guestFrame(long)} for its own memory; everything else here is the hypervisor's view.
+ */
+public final class Domain
+{
+    private final Hypervisor hypervisor;
+    private final int id;
+    private final String name;
+    private final int vcpus;
+    private final P2M p2m;
+    private final HypercallCounters counters = new HypercallCounters();
+    private final Hypercalls hypercalls;
+    private final GrantTable grantTable;
+    private final EventChannels eventChannels;
+    private volatile DomainState state = DomainState.CREATED;
+
+    Domain(final Hypervisor hypervisor, final int id, final String name, final int frames, final int vcpus)
+    {
+        this.hypervisor = hypervisor;
+        this.id = id;
+        this.name = name;
+        this.vcpus = vcpus;
+        this.p2m = new P2M(frames);
+        this.hypercalls = new Hypercalls(hypervisor, this);
+        this.grantTable = new GrantTable(hypervisor, this);
+        this.eventChannels = new EventChannels(hypervisor, this);
+    }
+
+    /**
+     * The domain id; 0 is the privileged driver domain.
+     *
+     * @return the id.
+     */
+    public int id()
+    {
+        return id;
+    }
+
+    /**
+     * The name given at creation.
+     *
+     * @return the name.
+     */
+    public String name()
+    {
+        return name;
+    }
+
+    /**
+     * Number of vCPUs.
+     *
+     * @return vCPU count.
+     */
+    public int vcpus()
+    {
+        return vcpus;
+    }
+
+    /**
+     * Whether this is the privileged domain, allowed to create and destroy domains and act for others.
+     *
+     * @return true for dom0.
+     */
+    public boolean isPrivileged()
+    {
+        return DomainId.DOM0 == id;
+    }
+
+    /**
+     * The lifecycle state.
+     *
+     * @return the state.
+     */
+    public DomainState state()
+    {
+        return state;
+    }
+
+    /**
+     * Whether the domain can still make hypercalls and be the target of grants and events.
+     *
+     * @return true unless dying or dead.
+     */
+    public boolean isAlive()
+    {
+        final DomainState state = this.state;
+        return DomainState.DYING != state && DomainState.DEAD != state;
+    }
+
+    /**
+     * The guest-frame to machine-frame map.
+     *
+     * @return the P2M.
+     */
+    public P2M p2m()
+    {
+        return p2m;
+    }
+
+    /**
+     * Hypercall counts by kind.
+     *
+     * @return the counters.
+     */
+    public HypercallCounters counters()
+    {
+        return counters;
+    }
+
+    /**
+     * The hypercall entry point for code running in this domain; every call is made as this domain.
+     *
+     * @return the domain's hypercall interface.
+     */
+    public Hypercalls hypercalls()
+    {
+        return hypercalls;
+    }
+
+    /**
+     * This domain's grant table (the entries it writes to share its frames).
+     *
+     * @return the grant table.
+     */
+    public GrantTable grantTable()
+    {
+        return grantTable;
+    }
+
+    /**
+     * This domain's event channel ports.
+     *
+     * @return the event channels.
+     */
+    public EventChannels eventChannels()
+    {
+        return eventChannels;
+    }
+
+    /**
+     * A new view of one of this domain's own frames, as the guest kernel reaches its memory.
+     *
+     * @param gfn guest frame number.
+     * @return a 4 KiB view.
+     * @throws IllegalArgumentException if the frame is not populated.
+     */
+    public UnsafeBuffer guestFrame(final long gfn)
+    {
+        return hypervisor.memory().frame(mfnOf(gfn));
+    }
+
+    /**
+     * Points a view at one of this domain's own frames, allocating nothing.
+     *
+     * @param gfn  guest frame number.
+     * @param view the view to re-point.
+     * @return {@code view}.
+     * @throws IllegalArgumentException if the frame is not populated.
+     */
+    public UnsafeBuffer wrapGuestFrame(final long gfn, final UnsafeBuffer view)
+    {
+        return hypervisor.memory().wrapFrame(mfnOf(gfn), view);
+    }
+
+    /**
+     * The machine frame behind a guest frame of this domain.
+     *
+     * @param gfn guest frame number.
+     * @return the MFN.
+     * @throws IllegalArgumentException if the frame is not populated.
+     */
+    public long mfnOf(final long gfn)
+    {
+        final long mfn = p2m.lookup(gfn);
+        if (P2M.INVALID_MFN == mfn)
+        {
+            throw new IllegalArgumentException("domain " + id + " has no frame at gfn=" + gfn + " (size " +
+                p2m.size() + ")");
+        }
+        return mfn;
+    }
+
+    void state(final DomainState state)
+    {
+        this.state = state;
+    }
+
+    MachineMemory memory()
+    {
+        return hypervisor.memory();
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    @Override
+    public String toString()
+    {
+        return "Domain{id=" + id + ", name=" + name + ", state=" + state + '}';
+    }
+}

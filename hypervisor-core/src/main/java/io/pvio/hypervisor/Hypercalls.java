@@ -1,0 +1,160 @@
+package io.pvio.hypervisor;
+
+import io.pvio.hypervisor.event.EventChannelOps;
+import io.pvio.hypervisor.grant.GrantTableOps;
+
+/**
+ * The one hypercall entry point of a domain. It is bound to its domain at creation, so every call is made as that
+ * domain and no call can name another caller; each call is counted in the caller's {@link HypercallCounters}.
+ * <p>
+ * Domain control is here; grant table and event channel operations are reached through {@link #grantTableOp()} and
+ * {@link #eventChannelOp()}, which are bound to the same caller.
+ */
+public final class Hypercalls
+{
+    private final Hypervisor hypervisor;
+    private final Domain caller;
+    private GrantTableOps grantTableOps;
+    private EventChannelOps eventChannelOps;
+
+    Hypercalls(final Hypervisor hypervisor, final Domain caller)
+    {
+        this.hypervisor = hypervisor;
+        this.caller = caller;
+    }
+
+    /**
+     * The domain every call is made as.
+     *
+     * @return the caller.
+     */
+    public Domain caller()
+    {
+        return caller;
+    }
+
+    /**
+     * {@code grant_table_op}: map, unmap, copy and table queries, as the caller.
+     *
+     * @return the caller's grant table operations.
+     */
+    public GrantTableOps grantTableOp()
+    {
+        GrantTableOps ops = grantTableOps;
+        if (null == ops)
+        {
+            ops = new GrantTableOps(hypervisor, caller);
+            grantTableOps = ops;
+        }
+        return ops;
+    }
+
+    /**
+     * {@code event_channel_op}: allocate, bind, send, close, unmask, as the caller.
+     *
+     * @return the caller's event channel operations.
+     */
+    public EventChannelOps eventChannelOp()
+    {
+        EventChannelOps ops = eventChannelOps;
+        if (null == ops)
+        {
+            ops = new EventChannelOps(hypervisor, caller);
+            eventChannelOps = ops;
+        }
+        return ops;
+    }
+
+    /**
+     * {@code domctl createdomain}: builds a new domain with its memory populated. Privileged.
+     *
+     * @param name   the domain's name.
+     * @param frames memory reservation in frames.
+     * @param vcpus  vCPU count.
+     * @return the new domain, in state {@link DomainState#CREATED}.
+     * @throws HypercallException EPERM if the caller is not privileged, EINVAL or ENOMEM.
+     */
+    public Domain createDomain(final String name, final int frames, final int vcpus)
+    {
+        enter(HypercallKind.DOMCTL_CREATE);
+        requirePrivileged("createdomain");
+        return hypervisor.createDomain(name, frames, vcpus);
+    }
+
+    /**
+     * {@code domctl unpausedomain}: lets a created or paused domain run. Privileged.
+     *
+     * @param domainId the domain.
+     * @throws HypercallException EPERM, or ESRCH if there is no such live domain.
+     */
+    public void unpauseDomain(final int domainId)
+    {
+        enter(HypercallKind.DOMCTL_UNPAUSE);
+        requirePrivileged("unpausedomain");
+        target(domainId, "unpausedomain").state(DomainState.RUNNING);
+    }
+
+    /**
+     * {@code domctl pausedomain}: holds a running domain. Privileged.
+     *
+     * @param domainId the domain.
+     * @throws HypercallException EPERM, or ESRCH if there is no such live domain.
+     */
+    public void pauseDomain(final int domainId)
+    {
+        enter(HypercallKind.DOMCTL_PAUSE);
+        requirePrivileged("pausedomain");
+        target(domainId, "pausedomain").state(DomainState.PAUSED);
+    }
+
+    /**
+     * {@code domctl destroydomain}: closes the domain's ports, releases its mappings and frees its memory. Privileged;
+     * dom0 cannot destroy itself.
+     *
+     * @param domainId the domain.
+     * @throws HypercallException EPERM, EINVAL for dom0, or ESRCH if there is no such live domain.
+     */
+    public void destroyDomain(final int domainId)
+    {
+        enter(HypercallKind.DOMCTL_DESTROY);
+        requirePrivileged("destroydomain");
+        if (DomainId.DOM0 == domainId)
+        {
+            throw new HypercallException(Errno.EINVAL, "destroydomain: dom0 cannot be destroyed");
+        }
+        hypervisor.destroyDomain(target(domainId, "destroydomain"));
+    }
+
+    /**
+     * Counts a call of {@code kind} and checks the caller may still make calls. Every hypercall starts here.
+     *
+     * @param kind the hypercall.
+     * @throws HypercallException ESRCH if the caller is dying or dead.
+     */
+    public void enter(final HypercallKind kind)
+    {
+        caller.counters().increment(kind);
+        if (!caller.isAlive())
+        {
+            throw new HypercallException(Errno.ESRCH, "domain " + caller.id() + " is " + caller.state());
+        }
+    }
+
+    private void requirePrivileged(final String call)
+    {
+        if (!caller.isPrivileged())
+        {
+            throw new HypercallException(Errno.EPERM, call + ": domain " + caller.id() + " is not privileged");
+        }
+    }
+
+    private Domain target(final int domainId, final String call)
+    {
+        final Domain domain = hypervisor.domain(domainId);
+        if (null == domain || !domain.isAlive())
+        {
+            throw new HypercallException(Errno.ESRCH, call + ": no live domain " + domainId);
+        }
+        return domain;
+    }
+}

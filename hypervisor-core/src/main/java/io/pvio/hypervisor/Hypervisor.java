@@ -1,0 +1,182 @@
+package io.pvio.hypervisor;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+import io.pvio.machine.memory.MachineMemory;
+import io.pvio.machine.memory.OutOfMachineMemoryException;
+
+/**
+ * The hypervisor: owns the machine memory and the domains. Domain 0 exists from construction; other domains are
+ * created and destroyed through dom0's {@link Hypercalls}.
+ * <p>
+ * Destroying a domain closes its event channels, releases every grant mapping it holds, and frees its frames; a frame
+ * another domain still maps is retained by that mapping and returns to the allocator only when unmapped.
+ */
+public final class Hypervisor implements AutoCloseable
+{
+    /** Name of domain 0. */
+    public static final String DOM0_NAME = "Domain-0";
+
+    private final MachineMemory memory;
+    private final AtomicReferenceArray<Domain> domains = new AtomicReferenceArray<>(DomainId.MAX_DOMAIN_ID + 1);
+    private int nextDomainId = 1;
+    private boolean closed;
+
+    /**
+     * Boots the hypervisor on {@code memory} with a dom0 of {@code dom0Frames} frames.
+     *
+     * @param memory     the machine memory, owned (and closed) by this hypervisor from now on.
+     * @param dom0Frames dom0's memory reservation in frames.
+     * @param dom0Vcpus  dom0's vCPU count.
+     */
+    public Hypervisor(final MachineMemory memory, final int dom0Frames, final int dom0Vcpus)
+    {
+        this.memory = memory;
+        final Domain dom0 = build(DomainId.DOM0, DOM0_NAME, dom0Frames, dom0Vcpus);
+        dom0.state(DomainState.RUNNING);
+    }
+
+    /**
+     * The machine memory.
+     *
+     * @return the memory.
+     */
+    public MachineMemory memory()
+    {
+        return memory;
+    }
+
+    /**
+     * Domain 0.
+     *
+     * @return dom0.
+     */
+    public Domain dom0()
+    {
+        return domains.get(DomainId.DOM0);
+    }
+
+    /**
+     * Looks a domain up by an untrusted id.
+     *
+     * @param id the domain id, any value.
+     * @return the live or dying domain, or null if there is none with that id.
+     */
+    public Domain domain(final int id)
+    {
+        return DomainId.isValid(id) ? domains.get(id) : null;
+    }
+
+    /**
+     * Every domain not yet dead, in id order.
+     *
+     * @return a snapshot list.
+     */
+    public List<Domain> domains()
+    {
+        final List<Domain> list = new ArrayList<>();
+        for (int i = 0; i < domains.length(); i++)
+        {
+            final Domain domain = domains.get(i);
+            if (null != domain)
+            {
+                list.add(domain);
+            }
+        }
+        return list;
+    }
+
+    synchronized Domain createDomain(final String name, final int frames, final int vcpus)
+    {
+        checkOpen();
+        if (nextDomainId > DomainId.MAX_DOMAIN_ID)
+        {
+            throw new HypercallException(Errno.ENOSPC, "no domain ids left");
+        }
+        return build(nextDomainId++, name, frames, vcpus);
+    }
+
+    private synchronized Domain build(final int id, final String name, final int frames, final int vcpus)
+    {
+        if (null == name || name.isEmpty() || frames <= 0 || vcpus <= 0)
+        {
+            throw new HypercallException(Errno.EINVAL, "createdomain: name=" + name + " frames=" + frames +
+                " vcpus=" + vcpus + " (expected: a name, frames > 0, vcpus > 0)");
+        }
+        if (frames > memory.freeFrames())
+        {
+            throw new HypercallException(Errno.ENOMEM, "createdomain " + name + ": " + frames + " frames asked, " +
+                memory.freeFrames() + " of " + memory.frameCount() + " free");
+        }
+        final Domain domain = new Domain(this, id, name, frames, vcpus);
+        final long[] mfns = new long[frames];
+        try
+        {
+            memory.allocate(id, frames, mfns);
+        }
+        catch (final OutOfMachineMemoryException ex)
+        {
+            throw new HypercallException(Errno.ENOMEM, "createdomain " + name + ": " + ex.getMessage());
+        }
+        for (int gfn = 0; gfn < frames; gfn++)
+        {
+            domain.p2m().set(gfn, mfns[gfn]);
+        }
+        domains.set(id, domain);
+        return domain;
+    }
+
+    synchronized void destroyDomain(final Domain domain)
+    {
+        if (!domain.isAlive())
+        {
+            return;
+        }
+        domain.state(DomainState.DYING);
+        domain.eventChannels().closeAll();
+        domain.grantTable().releaseAll();
+        final P2M p2m = domain.p2m();
+        for (int gfn = 0; gfn < p2m.size(); gfn++)
+        {
+            final long mfn = p2m.set(gfn, P2M.INVALID_MFN);
+            if (P2M.INVALID_MFN != mfn)
+            {
+                memory.free(mfn, domain.id());
+            }
+        }
+        domain.state(DomainState.DEAD);
+        domains.compareAndSet(domain.id(), domain, null);
+    }
+
+    /**
+     * Destroys every domain, dom0 last, then frees the machine memory.
+     */
+    @Override
+    public synchronized void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        for (int i = domains.length() - 1; i >= 0; i--)
+        {
+            final Domain domain = domains.get(i);
+            if (null != domain)
+            {
+                destroyDomain(domain);
+            }
+        }
+        closed = true;
+        memory.close();
+    }
+
+    private void checkOpen()
+    {
+        if (closed)
+        {
+            throw new IllegalStateException("hypervisor is closed");
+        }
+    }
+}
