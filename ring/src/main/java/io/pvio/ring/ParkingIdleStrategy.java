@@ -133,7 +133,9 @@ public final class ParkingIdleStrategy implements IdleStrategy, Notifier
     }
 
     /**
-     * Times the bound thread has parked. Read it from that thread, or after it stopped.
+     * Times the bound thread has parked. Read it from that thread, or after it stopped. It can exceed the
+     * notifications received by a little: a park may return early without one (the JVM allows spurious returns, and
+     * an unpark racing a park can leave a permit that ends the next park too); the caller just checks again.
      *
      * @return park count.
      */
