@@ -4,11 +4,6 @@ import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
-import static io.pvio.ring.SharedRingDescriptor.REQ_EVENT_OFFSET;
-import static io.pvio.ring.SharedRingDescriptor.REQ_PROD_OFFSET;
-import static io.pvio.ring.SharedRingDescriptor.RSP_EVENT_OFFSET;
-import static io.pvio.ring.SharedRingDescriptor.RSP_PROD_OFFSET;
-
 /**
  * The back end of a ring: it consumes requests and produces responses, as Xen's {@code <name>_back_ring} with its
  * private {@code rsp_prod_pvt} and {@code req_cons}.
@@ -30,7 +25,7 @@ public final class BackRing extends RingEnd
 
     private BackRing(final AtomicBuffer buffer, final RingGeometry geometry, final int startIndex)
     {
-        super(buffer, geometry);
+        super(buffer, geometry, false);
         this.producerPvt = startIndex;
         this.published = startIndex;
         this.consumer = startIndex;
@@ -50,15 +45,7 @@ public final class BackRing extends RingEnd
      */
     public static BackRing attach(final AtomicBuffer buffer, final RingGeometry geometry)
     {
-        final int rspProd = buffer.getIntVolatile(RSP_PROD_OFFSET);
-        final int reqProd = buffer.getIntVolatile(REQ_PROD_OFFSET);
-        if (Integer.compareUnsigned(reqProd - rspProd, geometry.size()) > 0)
-        {
-            throw new RingProtocolException(
-                RingProtocolException.Reason.ATTACH_INCONSISTENT,
-                "req_prod=" + Integer.toUnsignedString(reqProd) + " rsp_prod=" + Integer.toUnsignedString(rspProd) +
-                " size=" + geometry.size() + " (expected: req_prod - rsp_prod <= size)");
-        }
+        final int rspProd = (int)attachIndexes(buffer, geometry);
         return new BackRing(buffer, geometry, rspProd);
     }
 
@@ -111,7 +98,7 @@ public final class BackRing extends RingEnd
      */
     public int unconsumedRequests()
     {
-        return refreshRequestProducer() - consumer;
+        return unconsumed();
     }
 
     /**
@@ -127,17 +114,7 @@ public final class BackRing extends RingEnd
      */
     public int readRequests(final EntryHandler handler, final int limit)
     {
-        checkLimit(limit);
-        final int consumer = this.consumer;
-        final int count = Math.min(available(consumer), limit);
-        final AtomicBuffer buffer = this.buffer;
-        for (int i = 0; i < count; i++)
-        {
-            final int offset = entryOffset(consumer + i);
-            this.consumer = consumer + i + 1; // consumed before the handler runs: it may answer or throw
-            handler.onEntry(buffer, offset);
-        }
-        return count;
+        return readInPlace(handler, limit);
     }
 
     /**
@@ -152,19 +129,7 @@ public final class BackRing extends RingEnd
      */
     public int copyRequests(final EntryHandler handler, final int limit)
     {
-        checkLimit(limit);
-        final int consumer = this.consumer;
-        final int count = Math.min(available(consumer), limit);
-        final AtomicBuffer buffer = this.buffer;
-        final UnsafeBuffer requestCopy = this.requestCopy;
-        final int requestBytes = requestCopy.capacity();
-        for (int i = 0; i < count; i++)
-        {
-            requestCopy.putBytes(0, buffer, entryOffset(consumer + i), requestBytes);
-            this.consumer = consumer + i + 1; // consumed before the handler runs: it may answer or throw
-            handler.onEntry(requestCopy, 0);
-        }
-        return count;
+        return readCopies(requestCopy, handler, limit);
     }
 
     /**
@@ -177,14 +142,7 @@ public final class BackRing extends RingEnd
      */
     public boolean copyNextRequest(final MutableDirectBuffer dst, final int dstOffset)
     {
-        final int consumer = this.consumer;
-        if (available(consumer) == 0)
-        {
-            return false;
-        }
-        dst.putBytes(dstOffset, buffer, entryOffset(consumer), requestCopy.capacity());
-        this.consumer = consumer + 1;
-        return true;
+        return copyNext(dst, dstOffset, requestCopy.capacity());
     }
 
     /**
@@ -212,9 +170,7 @@ public final class BackRing extends RingEnd
      */
     public void pushResponses()
     {
-        final int producerPvt = this.producerPvt;
-        buffer.putIntRelease(RSP_PROD_OFFSET, producerPvt); // wmb: front end sees the responses before rsp_prod
-        published = producerPvt;
+        push();
     }
 
     /**
@@ -225,17 +181,7 @@ public final class BackRing extends RingEnd
      */
     public boolean pushResponsesAndCheckNotify()
     {
-        final int oldIndex = published;
-        final int newIndex = producerPvt;
-        if (oldIndex == newIndex)
-        {
-            return false;
-        }
-        // wmb + mb: responses are visible before rsp_prod, and rsp_prod is visible before rsp_event is read
-        buffer.putIntVolatile(RSP_PROD_OFFSET, newIndex);
-        published = newIndex;
-        // volatile: pairs with the front end's volatile rsp_event store in finalCheckForResponses
-        return EventIndex.needsNotify(newIndex, oldIndex, buffer.getIntVolatile(RSP_EVENT_OFFSET));
+        return pushAndCheckNotify();
     }
 
     /**
@@ -248,47 +194,18 @@ public final class BackRing extends RingEnd
      */
     public boolean finalCheckForRequests()
     {
-        final int consumer = this.consumer;
-        if (available(consumer) != 0)
-        {
-            return true;
-        }
-        // mb: req_event is visible before req_prod is re-read; pairs with the front end's push-and-check-notify
-        buffer.putIntVolatile(REQ_EVENT_OFFSET, consumer + 1);
-        final int reqProd = buffer.getIntVolatile(REQ_PROD_OFFSET);
-        return acceptRequestProducer(reqProd) != consumer;
+        return finalCheck();
     }
 
-    private int available(final int consumer)
+    @Override
+    int peerProducerLimit()
     {
-        final int cached = peerProducer - consumer;
-        return 0 != cached ? cached : refreshRequestProducer() - consumer;
+        // every request needs a slot for its response: req_prod <= rsp_prod_pvt + size
+        return producerPvt + mask + 1;
     }
 
-    private int refreshRequestProducer()
-    {
-        // rmb: req_prod is read before the requests it covers
-        return acceptRequestProducer(buffer.getIntAcquire(REQ_PROD_OFFSET));
-    }
-
-    private int acceptRequestProducer(final int reqProd)
-    {
-        final RingProtocolException broken = this.broken;
-        if (null != broken)
-        {
-            throw broken;
-        }
-        final int last = peerProducer;
-        // valid: last <= req_prod <= rsp_prod_pvt + size, so every request has a slot for its response
-        if (Integer.compareUnsigned(reqProd - last, producerPvt + mask + 1 - last) > 0)
-        {
-            throw requestProducerViolation(reqProd, last);
-        }
-        peerProducer = reqProd;
-        return reqProd;
-    }
-
-    private RingProtocolException requestProducerViolation(final int reqProd, final int last)
+    @Override
+    RingProtocolException peerProducerViolation(final int reqProd, final int last)
     {
         final boolean backwards = reqProd - last < 0;
         return breakRing(

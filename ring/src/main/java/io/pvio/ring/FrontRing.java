@@ -32,7 +32,7 @@ public final class FrontRing extends RingEnd
     private FrontRing(final AtomicBuffer buffer, final RingGeometry geometry, final int requestIndex,
         final int responseIndex)
     {
-        super(buffer, geometry);
+        super(buffer, geometry, true);
         this.producerPvt = requestIndex;
         this.published = requestIndex;
         this.consumer = responseIndex;
@@ -86,15 +86,9 @@ public final class FrontRing extends RingEnd
      */
     public static FrontRing attach(final AtomicBuffer buffer, final RingGeometry geometry)
     {
-        final int reqProd = buffer.getIntVolatile(REQ_PROD_OFFSET);
-        final int rspProd = buffer.getIntVolatile(RSP_PROD_OFFSET);
-        if (Integer.compareUnsigned(reqProd - rspProd, geometry.size()) > 0)
-        {
-            throw new RingProtocolException(
-                RingProtocolException.Reason.ATTACH_INCONSISTENT,
-                "req_prod=" + Integer.toUnsignedString(reqProd) + " rsp_prod=" + Integer.toUnsignedString(rspProd) +
-                " size=" + geometry.size() + " (expected: req_prod - rsp_prod <= size)");
-        }
+        final long indexes = attachIndexes(buffer, geometry);
+        final int reqProd = (int)(indexes >>> 32);
+        final int rspProd = (int)indexes;
         return new FrontRing(buffer, geometry, reqProd, rspProd);
     }
 
@@ -171,9 +165,7 @@ public final class FrontRing extends RingEnd
      */
     public void pushRequests()
     {
-        final int producerPvt = this.producerPvt;
-        buffer.putIntRelease(REQ_PROD_OFFSET, producerPvt); // wmb: back end sees the requests before req_prod
-        published = producerPvt;
+        push();
     }
 
     /**
@@ -184,17 +176,7 @@ public final class FrontRing extends RingEnd
      */
     public boolean pushRequestsAndCheckNotify()
     {
-        final int oldIndex = published;
-        final int newIndex = producerPvt;
-        if (oldIndex == newIndex)
-        {
-            return false;
-        }
-        // wmb + mb: requests are visible before req_prod, and req_prod is visible before req_event is read
-        buffer.putIntVolatile(REQ_PROD_OFFSET, newIndex);
-        published = newIndex;
-        // volatile: pairs with the back end's volatile req_event store in finalCheckForRequests
-        return EventIndex.needsNotify(newIndex, oldIndex, buffer.getIntVolatile(REQ_EVENT_OFFSET));
+        return pushAndCheckNotify();
     }
 
     /**
@@ -206,7 +188,7 @@ public final class FrontRing extends RingEnd
      */
     public int unconsumedResponses()
     {
-        return refreshResponseProducer() - consumer;
+        return unconsumed();
     }
 
     /**
@@ -221,17 +203,7 @@ public final class FrontRing extends RingEnd
      */
     public int readResponses(final EntryHandler handler, final int limit)
     {
-        checkLimit(limit);
-        final int consumer = this.consumer;
-        final int count = Math.min(available(consumer), limit);
-        final AtomicBuffer buffer = this.buffer;
-        for (int i = 0; i < count; i++)
-        {
-            final int offset = entryOffset(consumer + i);
-            this.consumer = consumer + i + 1; // consumed before the handler runs: it may answer or throw
-            handler.onEntry(buffer, offset);
-        }
-        return count;
+        return readInPlace(handler, limit);
     }
 
     /**
@@ -246,19 +218,7 @@ public final class FrontRing extends RingEnd
      */
     public int copyResponses(final EntryHandler handler, final int limit)
     {
-        checkLimit(limit);
-        final int consumer = this.consumer;
-        final int count = Math.min(available(consumer), limit);
-        final AtomicBuffer buffer = this.buffer;
-        final UnsafeBuffer responseCopy = this.responseCopy;
-        final int responseBytes = responseCopy.capacity();
-        for (int i = 0; i < count; i++)
-        {
-            responseCopy.putBytes(0, buffer, entryOffset(consumer + i), responseBytes);
-            this.consumer = consumer + i + 1; // consumed before the handler runs: it may answer or throw
-            handler.onEntry(responseCopy, 0);
-        }
-        return count;
+        return readCopies(responseCopy, handler, limit);
     }
 
     /**
@@ -271,14 +231,7 @@ public final class FrontRing extends RingEnd
      */
     public boolean copyNextResponse(final MutableDirectBuffer dst, final int dstOffset)
     {
-        final int consumer = this.consumer;
-        if (available(consumer) == 0)
-        {
-            return false;
-        }
-        dst.putBytes(dstOffset, buffer, entryOffset(consumer), responseCopy.capacity());
-        this.consumer = consumer + 1;
-        return true;
+        return copyNext(dst, dstOffset, responseCopy.capacity());
     }
 
     /**
@@ -291,11 +244,7 @@ public final class FrontRing extends RingEnd
      */
     public int discardResponses(final int limit)
     {
-        checkLimit(limit);
-        final int consumer = this.consumer;
-        final int count = Math.min(available(consumer), limit);
-        this.consumer = consumer + count;
-        return count;
+        return discard(limit);
     }
 
     /**
@@ -308,46 +257,17 @@ public final class FrontRing extends RingEnd
      */
     public boolean finalCheckForResponses()
     {
-        final int consumer = this.consumer;
-        if (available(consumer) != 0)
-        {
-            return true;
-        }
-        // mb: rsp_event is visible before rsp_prod is re-read; pairs with the back end's push-and-check-notify
-        buffer.putIntVolatile(RSP_EVENT_OFFSET, consumer + 1);
-        final int rspProd = buffer.getIntVolatile(RSP_PROD_OFFSET);
-        return acceptResponseProducer(rspProd) != consumer;
+        return finalCheck();
     }
 
-    private int available(final int consumer)
+    @Override
+    int peerProducerLimit()
     {
-        final int cached = peerProducer - consumer;
-        return 0 != cached ? cached : refreshResponseProducer() - consumer;
+        return published;
     }
 
-    private int refreshResponseProducer()
-    {
-        // rmb: rsp_prod is read before the responses it covers
-        return acceptResponseProducer(buffer.getIntAcquire(RSP_PROD_OFFSET));
-    }
-
-    private int acceptResponseProducer(final int rspProd)
-    {
-        final RingProtocolException broken = this.broken;
-        if (null != broken)
-        {
-            throw broken;
-        }
-        final int last = peerProducer;
-        if (Integer.compareUnsigned(rspProd - last, published - last) > 0)
-        {
-            throw responseProducerViolation(rspProd, last);
-        }
-        peerProducer = rspProd;
-        return rspProd;
-    }
-
-    private RingProtocolException responseProducerViolation(final int rspProd, final int last)
+    @Override
+    RingProtocolException peerProducerViolation(final int rspProd, final int last)
     {
         final boolean backwards = rspProd - last < 0;
         return breakRing(

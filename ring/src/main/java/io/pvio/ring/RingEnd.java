@@ -1,6 +1,8 @@
 package io.pvio.ring;
 
+import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.AtomicBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
 
 abstract class RingEndLhsPadding
 {
@@ -21,6 +23,18 @@ abstract class RingEndFields extends RingEndLhsPadding
     final int mask;
     final int entryBytes;
 
+    /** Where this end publishes: {@code req_prod} on the front, {@code rsp_prod} on the back. */
+    final int producerOffset;
+
+    /** Where the peer asks for events from this end: {@code req_event} on the front, {@code rsp_event} on the back. */
+    final int peerEventOffset;
+
+    /** Where the peer publishes: {@code rsp_prod} on the front, {@code req_prod} on the back. */
+    final int peerProducerOffset;
+
+    /** Where this end asks for events: {@code rsp_event} on the front, {@code req_event} on the back. */
+    final int eventOffset;
+
     /** Private producer index: {@code req_prod_pvt} on the front, {@code rsp_prod_pvt} on the back. */
     int producerPvt;
 
@@ -36,12 +50,16 @@ abstract class RingEndFields extends RingEndLhsPadding
     /** Set once the peer breaks the protocol; every later consume rethrows it. */
     RingProtocolException broken;
 
-    RingEndFields(final AtomicBuffer buffer, final RingGeometry geometry)
+    RingEndFields(final AtomicBuffer buffer, final RingGeometry geometry, final boolean front)
     {
         this.buffer = buffer;
         this.geometry = geometry;
         this.mask = geometry.size() - 1;
         this.entryBytes = geometry.entryBytes();
+        this.producerOffset = front ? SharedRingDescriptor.REQ_PROD_OFFSET : SharedRingDescriptor.RSP_PROD_OFFSET;
+        this.peerEventOffset = front ? SharedRingDescriptor.REQ_EVENT_OFFSET : SharedRingDescriptor.RSP_EVENT_OFFSET;
+        this.peerProducerOffset = front ? SharedRingDescriptor.RSP_PROD_OFFSET : SharedRingDescriptor.REQ_PROD_OFFSET;
+        this.eventOffset = front ? SharedRingDescriptor.RSP_EVENT_OFFSET : SharedRingDescriptor.REQ_EVENT_OFFSET;
     }
 }
 
@@ -56,24 +74,25 @@ abstract class RingEndRhsPadding extends RingEndFields
     byte q096, q097, q098, q099, q100, q101, q102, q103, q104, q105, q106, q107, q108, q109, q110, q111;
     byte q112, q113, q114, q115, q116, q117, q118, q119, q120, q121, q122, q123, q124, q125, q126, q127;
 
-    RingEndRhsPadding(final AtomicBuffer buffer, final RingGeometry geometry)
+    RingEndRhsPadding(final AtomicBuffer buffer, final RingGeometry geometry, final boolean front)
     {
-        super(buffer, geometry);
+        super(buffer, geometry, front);
     }
 }
 
 /**
- * What the two ends of a ring share: the buffer, the geometry, and the private indexes padded away from any other
- * object's fields so the front and back threads never write to one cache line through them.
+ * What the two ends of a ring share: the buffer, the geometry, the private indexes padded away from any other
+ * object's fields so the front and back threads never write to one cache line through them, and the protocol both
+ * ends run in mirror image (publish, check-notify, consume, final check), each end naming its own shared indexes.
  */
 public abstract class RingEnd extends RingEndRhsPadding
 {
     /** Returned by a claim when the ring has no free slot; nothing was claimed. */
     public static final int RING_FULL = -1;
 
-    RingEnd(final AtomicBuffer buffer, final RingGeometry geometry)
+    RingEnd(final AtomicBuffer buffer, final RingGeometry geometry, final boolean front)
     {
-        super(checkBuffer(buffer, geometry), geometry);
+        super(checkBuffer(buffer, geometry), geometry, front);
     }
 
     private static AtomicBuffer checkBuffer(final AtomicBuffer buffer, final RingGeometry geometry)
@@ -157,11 +176,168 @@ public abstract class RingEnd extends RingEndRhsPadding
         return broken;
     }
 
+    /**
+     * The highest value the peer's producer index may take now: it may not publish entries this end cannot have
+     * given it.
+     *
+     * @return the bound, as an unsigned 32-bit index.
+     */
+    abstract int peerProducerLimit();
+
+    /**
+     * Describes and records a peer producer index outside {@code [last, peerProducerLimit()]}.
+     *
+     * @param value the index the peer published.
+     * @param last  the last index that passed validation.
+     * @return the exception to throw, already recorded by {@link #breakRing}.
+     */
+    abstract RingProtocolException peerProducerViolation(int value, int last);
+
+    final void push()
+    {
+        final int producerPvt = this.producerPvt;
+        buffer.putIntRelease(producerOffset, producerPvt); // wmb: the peer sees the entries before the index
+        published = producerPvt;
+    }
+
+    final boolean pushAndCheckNotify()
+    {
+        final int oldIndex = published;
+        final int newIndex = producerPvt;
+        if (oldIndex == newIndex)
+        {
+            return false;
+        }
+        // wmb + mb: entries are visible before the index, and the index is visible before the peer's event is read
+        buffer.putIntVolatile(producerOffset, newIndex);
+        published = newIndex;
+        // volatile: pairs with the peer's volatile event-index store in its final check
+        return EventIndex.needsNotify(newIndex, oldIndex, buffer.getIntVolatile(peerEventOffset));
+    }
+
+    final int unconsumed()
+    {
+        return refreshPeerProducer() - consumer;
+    }
+
+    final int readInPlace(final EntryHandler handler, final int limit)
+    {
+        checkLimit(limit);
+        final int consumer = this.consumer;
+        final int count = Math.min(available(consumer), limit);
+        final AtomicBuffer buffer = this.buffer;
+        for (int i = 0; i < count; i++)
+        {
+            final int offset = entryOffset(consumer + i);
+            this.consumer = consumer + i + 1; // consumed before the handler runs: it may answer or throw
+            handler.onEntry(buffer, offset);
+        }
+        return count;
+    }
+
+    final int readCopies(final UnsafeBuffer copy, final EntryHandler handler, final int limit)
+    {
+        checkLimit(limit);
+        final int consumer = this.consumer;
+        final int count = Math.min(available(consumer), limit);
+        final AtomicBuffer buffer = this.buffer;
+        final int bytes = copy.capacity();
+        for (int i = 0; i < count; i++)
+        {
+            copy.putBytes(0, buffer, entryOffset(consumer + i), bytes);
+            this.consumer = consumer + i + 1; // consumed before the handler runs: it may answer or throw
+            handler.onEntry(copy, 0);
+        }
+        return count;
+    }
+
+    final boolean copyNext(final MutableDirectBuffer dst, final int dstOffset, final int bytes)
+    {
+        final int consumer = this.consumer;
+        if (available(consumer) == 0)
+        {
+            return false;
+        }
+        dst.putBytes(dstOffset, buffer, entryOffset(consumer), bytes);
+        this.consumer = consumer + 1;
+        return true;
+    }
+
+    final int discard(final int limit)
+    {
+        checkLimit(limit);
+        final int consumer = this.consumer;
+        final int count = Math.min(available(consumer), limit);
+        this.consumer = consumer + count;
+        return count;
+    }
+
+    final boolean finalCheck()
+    {
+        final int consumer = this.consumer;
+        if (available(consumer) != 0)
+        {
+            return true;
+        }
+        // mb: our event index is visible before the peer's producer index is re-read; pairs with its check-notify
+        buffer.putIntVolatile(eventOffset, consumer + 1);
+        final int peerProducer = buffer.getIntVolatile(peerProducerOffset);
+        return acceptPeerProducer(peerProducer) != consumer;
+    }
+
+    final int available(final int consumer)
+    {
+        final int cached = peerProducer - consumer;
+        return 0 != cached ? cached : refreshPeerProducer() - consumer;
+    }
+
+    final int refreshPeerProducer()
+    {
+        // rmb: the peer's producer index is read before the entries it covers
+        return acceptPeerProducer(buffer.getIntAcquire(peerProducerOffset));
+    }
+
+    final int acceptPeerProducer(final int value)
+    {
+        final RingProtocolException broken = this.broken;
+        if (null != broken)
+        {
+            throw broken;
+        }
+        final int last = peerProducer;
+        if (Integer.compareUnsigned(value - last, peerProducerLimit() - last) > 0)
+        {
+            throw peerProducerViolation(value, last);
+        }
+        peerProducer = value;
+        return value;
+    }
+
     final RingProtocolException breakRing(final RingProtocolException.Reason reason, final String message)
     {
         final RingProtocolException ex = new RingProtocolException(reason, message);
         broken = ex;
         return ex;
+    }
+
+    /**
+     * Reads the live {@code req_prod} and {@code rsp_prod} of a ring being attached to and checks them.
+     *
+     * @return {@code req_prod} in the high 32 bits, {@code rsp_prod} in the low 32 bits.
+     * @throws RingProtocolException if {@code req_prod - rsp_prod} exceeds the ring size.
+     */
+    static long attachIndexes(final AtomicBuffer buffer, final RingGeometry geometry)
+    {
+        final int rspProd = buffer.getIntVolatile(SharedRingDescriptor.RSP_PROD_OFFSET);
+        final int reqProd = buffer.getIntVolatile(SharedRingDescriptor.REQ_PROD_OFFSET);
+        if (Integer.compareUnsigned(reqProd - rspProd, geometry.size()) > 0)
+        {
+            throw new RingProtocolException(
+                RingProtocolException.Reason.ATTACH_INCONSISTENT,
+                "req_prod=" + Integer.toUnsignedString(reqProd) + " rsp_prod=" + Integer.toUnsignedString(rspProd) +
+                " size=" + geometry.size() + " (expected: req_prod - rsp_prod <= size)");
+        }
+        return ((long)reqProd << 32) | (rspProd & 0xFFFF_FFFFL);
     }
 
     static void checkLimit(final int limit)
