@@ -14,6 +14,8 @@ public final class Hypercalls
 {
     private final Hypervisor hypervisor;
     private final Domain caller;
+    // created on first use, after the domain is fully built; a racing second creation is harmless: the ops hold
+    // only final references to the same objects, and final fields make an unsafely published copy safe to use
     private GrantTableOps grantTableOps;
     private EventChannelOps eventChannelOps;
 
