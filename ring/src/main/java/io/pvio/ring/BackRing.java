@@ -157,9 +157,7 @@ public final class BackRing extends RingEnd
         final int producerPvt = this.producerPvt;
         if (producerPvt == consumer)
         {
-            throw new IllegalStateException(
-                "no consumed request to answer: rsp_prod_pvt=" + Integer.toUnsignedString(producerPvt) +
-                " req_cons=" + Integer.toUnsignedString(consumer));
+            throw noRequestToAnswer(producerPvt);
         }
         this.producerPvt = producerPvt + 1;
         return SharedRingDescriptor.HEADER_LENGTH + (producerPvt & mask) * entryBytes;
@@ -195,6 +193,12 @@ public final class BackRing extends RingEnd
     public boolean finalCheckForRequests()
     {
         return finalCheck();
+    }
+
+    private static IllegalStateException noRequestToAnswer(final int producerPvt)
+    {
+        return new IllegalStateException("no consumed request to answer: rsp_prod_pvt=" +
+            Integer.toUnsignedString(producerPvt) + " req_cons=" + Integer.toUnsignedString(producerPvt));
     }
 
     @Override

@@ -299,18 +299,19 @@ public abstract class RingEnd extends RingEndRhsPadding
 
     final int acceptPeerProducer(final int value)
     {
-        final RingProtocolException broken = this.broken;
-        if (null != broken)
-        {
-            throw broken;
-        }
         final int last = peerProducer;
-        if (Integer.compareUnsigned(value - last, peerProducerLimit() - last) > 0)
+        if (null != broken || Integer.compareUnsigned(value - last, peerProducerLimit() - last) > 0)
         {
-            throw peerProducerViolation(value, last);
+            throw rejectPeerProducer(value, last); // cold: kept out of line so the hot path stays small to inline
         }
         peerProducer = value;
         return value;
+    }
+
+    private RingProtocolException rejectPeerProducer(final int value, final int last)
+    {
+        final RingProtocolException broken = this.broken;
+        return null != broken ? broken : peerProducerViolation(value, last);
     }
 
     final RingProtocolException breakRing(final RingProtocolException.Reason reason, final String message)
