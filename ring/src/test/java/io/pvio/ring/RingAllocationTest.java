@@ -1,6 +1,5 @@
 package io.pvio.ring;
 
-import java.lang.management.ManagementFactory;
 
 import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
@@ -9,7 +8,6 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
@@ -39,30 +37,11 @@ class RingAllocationTest
     @Test
     void shouldAllocateNothingWhenBothEndsRunWarmedUp()
     {
-        final com.sun.management.ThreadMXBean threads =
-            (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
-        assertTrue(threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled(),
-            "this JVM cannot count allocated bytes per thread");
-        final long threadId = Thread.currentThread().getId();
+        final long allocated = AllocationMeter.allocatedBytes(
+            this::exercise, WARM_UP_CALLS, WARM_UP_ITERATIONS, MEASURED_ITERATIONS);
 
-        for (int i = 0; i < WARM_UP_CALLS; i++)
-        {
-            exercise(WARM_UP_ITERATIONS);
-        }
-
-        // What two back-to-back reads of the counter report by themselves (the probe's own cost, if any). The loop is
-        // measured between two reads exactly like these, so a loop that allocates nothing reports the same number.
-        final long probeBefore = threads.getThreadAllocatedBytes(threadId);
-        final long probeAfter = threads.getThreadAllocatedBytes(threadId);
-        final long probeBytes = probeAfter - probeBefore;
-
-        final long before = threads.getThreadAllocatedBytes(threadId);
-        exercise(MEASURED_ITERATIONS);
-        final long after = threads.getThreadAllocatedBytes(threadId);
-
-        assertEquals(probeBytes, after - before, (long)MEASURED_ITERATIONS * RING_OPERATIONS_PER_ITERATION +
-            " ring operations allocated " + (after - before - probeBytes) + " bytes (probe alone: " + probeBytes +
-            " bytes)");
+        assertEquals(0, allocated, (long)MEASURED_ITERATIONS * RING_OPERATIONS_PER_ITERATION +
+            " ring operations allocated " + allocated + " bytes");
         assertEquals(nextRequest, nextResponse, "every request answered and checked");
     }
 

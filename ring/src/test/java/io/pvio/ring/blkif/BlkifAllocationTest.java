@@ -1,10 +1,9 @@
 package io.pvio.ring.blkif;
 
-import java.lang.management.ManagementFactory;
-
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
+import io.pvio.ring.AllocationMeter;
 import io.pvio.ring.blkif.BlkifRequestValidator.Verdict;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -35,26 +34,10 @@ class BlkifAllocationTest
     @Test
     void shouldAllocateNothingWhenValidatingAndAnsweringWarmedUp()
     {
-        final com.sun.management.ThreadMXBean threads =
-            (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
-        assertTrue(threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled(),
-            "this JVM cannot count allocated bytes per thread");
-        final long threadId = Thread.currentThread().getId();
-        for (int i = 0; i < WARM_UP_CALLS; i++)
-        {
-            exercise(WARM_UP_ITERATIONS);
-        }
+        final long allocated = AllocationMeter.allocatedBytes(
+            this::exercise, WARM_UP_CALLS, WARM_UP_ITERATIONS, MEASURED_ITERATIONS);
 
-        final long probeBefore = threads.getThreadAllocatedBytes(threadId);
-        final long probeAfter = threads.getThreadAllocatedBytes(threadId);
-        final long probeBytes = probeAfter - probeBefore;
-
-        final long before = threads.getThreadAllocatedBytes(threadId);
-        exercise(MEASURED_ITERATIONS);
-        final long after = threads.getThreadAllocatedBytes(threadId);
-
-        assertEquals(probeBytes, after - before, MEASURED_ITERATIONS + " iterations allocated " +
-            (after - before - probeBytes) + " bytes (probe alone: " + probeBytes + " bytes)");
+        assertEquals(0, allocated, MEASURED_ITERATIONS + " iterations allocated " + allocated + " bytes");
         assertTrue(checksum != 0);
     }
 
