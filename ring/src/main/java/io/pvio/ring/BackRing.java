@@ -157,7 +157,7 @@ public final class BackRing extends RingEnd
         final int producerPvt = this.producerPvt;
         if (producerPvt == consumer)
         {
-            throw noRequestToAnswer(producerPvt);
+            throw noRequestToAnswer(producerPvt, consumer);
         }
         this.producerPvt = producerPvt + 1;
         return SharedRingDescriptor.HEADER_LENGTH + (producerPvt & mask) * entryBytes;
@@ -195,10 +195,10 @@ public final class BackRing extends RingEnd
         return finalCheck();
     }
 
-    private static IllegalStateException noRequestToAnswer(final int producerPvt)
+    private static IllegalStateException noRequestToAnswer(final int producerPvt, final int consumer)
     {
         return new IllegalStateException("no consumed request to answer: rsp_prod_pvt=" +
-            Integer.toUnsignedString(producerPvt) + " req_cons=" + Integer.toUnsignedString(producerPvt));
+            Integer.toUnsignedString(producerPvt) + " req_cons=" + Integer.toUnsignedString(consumer));
     }
 
     @Override

@@ -229,6 +229,29 @@ public final class RingPeer
             return -1;
         }
 
+        /**
+         * Checks one message against request {@code sequence}'s pattern.
+         *
+         * @return null if it matches, otherwise which byte differs and how (allocates only then).
+         */
+        static String check(
+            final String kind,
+            final DirectBuffer buffer,
+            final int offset,
+            final long sequence,
+            final int patternBytes,
+            final int length)
+        {
+            final int at = mismatch(buffer, offset, sequence, patternBytes, length);
+            if (at < 0)
+            {
+                return null;
+            }
+            return kind + " " + sequence + " mismatch at byte " + at + ": expected 0x" +
+                Integer.toHexString(expectedByte(sequence, at, patternBytes)) + " got 0x" +
+                Integer.toHexString(buffer.getByte(offset + at) & 0xff);
+        }
+
         static int expectedByte(final long sequence, final int j, final int patternBytes)
         {
             if (j < 8)
@@ -334,13 +357,7 @@ public final class RingPeer
             final long sequence = received++;
             if (null == mismatch)
             {
-                final int at = MessagePattern.mismatch(response, offset, sequence, echoedBytes, responseBytes);
-                if (at >= 0)
-                {
-                    mismatch = "response " + sequence + " mismatch at byte " + at + ": expected 0x" +
-                        Integer.toHexString(MessagePattern.expectedByte(sequence, at, echoedBytes)) + " got 0x" +
-                        Integer.toHexString(response.getByte(offset + at) & 0xff);
-                }
+                mismatch = MessagePattern.check("response", response, offset, sequence, echoedBytes, responseBytes);
             }
         }
     }
@@ -404,13 +421,7 @@ public final class RingPeer
             final long sequence = answered++;
             if (null == mismatch)
             {
-                final int at = MessagePattern.mismatch(request, offset, sequence, requestBytes, requestBytes);
-                if (at >= 0)
-                {
-                    mismatch = "request " + sequence + " mismatch at byte " + at + ": expected 0x" +
-                        Integer.toHexString(MessagePattern.expectedByte(sequence, at, requestBytes)) + " got 0x" +
-                        Integer.toHexString(request.getByte(offset + at) & 0xff);
-                }
+                mismatch = MessagePattern.check("request", request, offset, sequence, requestBytes, requestBytes);
             }
             final int slot = back.claimResponse();
             buffer.putBytes(slot, request, offset, echoedBytes);
