@@ -25,6 +25,7 @@ public final class Domain
     private final GrantTable grantTable;
     private final EventChannels eventChannels;
     private volatile DomainState state = DomainState.CREATED;
+    private PageAllocator pageAllocator;
 
     Domain(final Hypervisor hypervisor, final int id, final String name, final int frames, final int vcpus)
     {
@@ -137,6 +138,21 @@ public final class Domain
     public GrantTable grantTable()
     {
         return grantTable;
+    }
+
+    /**
+     * The domain kernel's page allocator over all of its frames, created on first use; every driver of the domain
+     * takes its pages here.
+     *
+     * @return the allocator.
+     */
+    public synchronized PageAllocator pageAllocator()
+    {
+        if (null == pageAllocator)
+        {
+            pageAllocator = new PageAllocator(this);
+        }
+        return pageAllocator;
     }
 
     /**

@@ -1,18 +1,18 @@
-package io.pvio.frontend;
+package io.pvio.hypervisor;
 
 import java.util.BitSet;
 
-import io.pvio.hypervisor.Domain;
-import io.pvio.ring.SharedRingDescriptor;
+import io.pvio.machine.memory.MachineMemory;
 
 /**
- * The guest kernel's page allocator: hands out the domain's own guest frame numbers (gfns) for rings, data pages and
- * indirect descriptor pages, so that every front end of one guest draws from one pool. A freed page is scrubbed
+ * A domain's kernel page allocator ({@link Domain#pageAllocator()}): hands out the domain's own guest frame numbers
+ * (gfns) for rings, data pages, bounce buffers and indirect descriptor pages, so that every driver of one domain draws
+ * from one pool. A freed page is scrubbed
  * (zeroed) before it goes back, so nothing a device saw leaks into the next use.
  * <p>
  * Thread-safe; allocation is a bitmap scan under a lock, meant for set-up and pool refills, not per I/O.
  */
-public final class GuestPageAllocator
+public final class PageAllocator
 {
     private final Domain domain;
     private final int firstGfn;
@@ -26,7 +26,7 @@ public final class GuestPageAllocator
      *
      * @param domain the guest.
      */
-    public GuestPageAllocator(final Domain domain)
+    public PageAllocator(final Domain domain)
     {
         this(domain, 0, domain.p2m().size());
     }
@@ -39,7 +39,7 @@ public final class GuestPageAllocator
      * @param endGfn   one past the last gfn handed out.
      * @throws IllegalArgumentException if the range is empty or outside the domain's memory.
      */
-    public GuestPageAllocator(final Domain domain, final int firstGfn, final int endGfn)
+    public PageAllocator(final Domain domain, final int firstGfn, final int endGfn)
     {
         if (firstGfn < 0 || endGfn > domain.p2m().size() || firstGfn >= endGfn)
         {
@@ -114,7 +114,7 @@ public final class GuestPageAllocator
         {
             throw new IllegalArgumentException("gfn " + gfn + " is outside [" + firstGfn + ", " + endGfn + ")");
         }
-        domain.guestFrame(gfn).setMemory(0, SharedRingDescriptor.PAGE_SIZE, (byte)0);
+        domain.guestFrame(gfn).setMemory(0, MachineMemory.FRAME_SIZE, (byte)0);
         synchronized (this)
         {
             final int index = (int)(gfn - firstGfn);
@@ -125,6 +125,42 @@ public final class GuestPageAllocator
             used.clear(index);
             inUse--;
         }
+    }
+
+    /**
+     * Takes a run of free pages whose machine frames are address-consecutive, so that one buffer can span them (a
+     * multi-page ring: real kernels map the pages at consecutive virtual addresses, which pvio's dom0 cannot do yet).
+     *
+     * @param pages how many, 1 or more.
+     * @return the first gfn of the run; the others follow it.
+     * @throws IllegalStateException if no such run is free.
+     */
+    public synchronized long allocateContiguous(final int pages)
+    {
+        if (pages < 1)
+        {
+            throw new IllegalArgumentException("pages must be positive: " + pages);
+        }
+        final MachineMemory memory = domain.memory();
+        final int size = endGfn - firstGfn;
+        for (int start = used.nextClearBit(0); start + pages <= size; start = used.nextClearBit(start + 1))
+        {
+            final long base = memory.frameAddress(domain.mfnOf(firstGfn + (long)start));
+            int run = 1;
+            while (run < pages && !used.get(start + run) &&
+                memory.frameAddress(domain.mfnOf(firstGfn + (long)start + run)) == base + (long)run * MachineMemory.FRAME_SIZE)
+            {
+                run++;
+            }
+            if (run == pages)
+            {
+                used.set(start, start + pages);
+                inUse += pages;
+                return firstGfn + (long)start;
+            }
+        }
+        throw new IllegalStateException("domain " + domain.id() + " has no run of " + pages +
+            " machine-contiguous free pages");
     }
 
     /**
@@ -150,6 +186,6 @@ public final class GuestPageAllocator
     @Override
     public String toString()
     {
-        return "GuestPageAllocator{domain=" + domain.id() + ", inUse=" + inUse() + ", capacity=" + capacity() + '}';
+        return "PageAllocator{domain=" + domain.id() + ", inUse=" + inUse() + ", capacity=" + capacity() + '}';
     }
 }

@@ -1,0 +1,548 @@
+package io.pvio.backend.block;
+
+import java.util.concurrent.locks.LockSupport;
+
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import io.pvio.hypervisor.Domain;
+import io.pvio.hypervisor.PageAllocator;
+import io.pvio.hypervisor.event.EventChannelOps;
+import io.pvio.hypervisor.grant.GrantCopyBatch;
+import io.pvio.hypervisor.grant.GrantTableOps;
+import io.pvio.ring.BackRing;
+import io.pvio.ring.RingProtocolException;
+import io.pvio.ring.blkif.BlkifOp;
+import io.pvio.ring.blkif.BlkifRequestDescriptor;
+import io.pvio.ring.blkif.BlkifRequestFlyweight;
+import io.pvio.ring.blkif.BlkifRequestValidator;
+import io.pvio.ring.blkif.BlkifResponseFlyweight;
+import io.pvio.ring.blkif.BlkifSegmentFlyweight;
+import io.pvio.ring.blkif.BlkifStatus;
+
+import static io.pvio.ring.blkif.BlkifRequestDescriptor.SECTOR_SHIFT;
+import static io.pvio.ring.blkif.BlkifRequestDescriptor.SEGMENTS_OFFSET;
+import static io.pvio.ring.blkif.BlkifRequestDescriptor.SEGMENTS_PER_INDIRECT_FRAME;
+import static io.pvio.ring.blkif.BlkifRequestDescriptor.SEGMENT_LENGTH;
+
+/**
+ * One ring of a blkback device and the agent that serves it, on a thread of its own (Linux's per-ring kthread).
+ * <p>
+ * <b>A pass</b> ({@link #doWork()}): copy each request out of the ring once ({@code RING_COPY_REQUEST}), validate the
+ * copy, serve it, write the response in place, and after at most {@value #BUDGET} requests publish the responses
+ * with the event-index check, sending an event only when the front end asked for one.
+ * <p>
+ * <b>Idle</b> ({@link #idle(int)}): after a pass with no work the agent keeps polling the ring for
+ * {@value #POLL_SPINS} spins and {@value #POLL_YIELDS} yields <em>without</em> arming {@code req_event}, so a busy
+ * front end pushes without notifying; only then does it arm {@code req_event} and re-check behind a full fence
+ * ({@code RING_FINAL_CHECK_FOR_REQUESTS}) and park. The event handler on the driver domain's event loop sets
+ * {@code wakeRequested} (volatile) and then unparks the thread; the agent reads {@code wakeRequested} (volatile) after
+ * its final check and parks only if it is clear. Either the agent sees the flag, or the handler's unpark comes after
+ * the agent's read and leaves a permit that makes the park return at once: no lost wake-up.
+ * <p>
+ * <b>Hostile front end</b>: impossible ring indexes ({@link RingProtocolException}) break the ring for good: the
+ * agent stops serving it and tells the device, which cuts the front end off. Invalid requests get an error response
+ * and the agent carries on. The steady-state path allocates nothing.
+ */
+final class BlkbackQueue implements Agent, IdleStrategy
+{
+    /** Most requests served before responses are published. */
+    static final int BUDGET = 64;
+
+    /** Spins of the polling window. */
+    static final int POLL_SPINS = 2_000;
+
+    /** Yields of the polling window, after the spins. */
+    static final int POLL_YIELDS = 50;
+
+    private static final int COPY_CHUNK = 32;
+
+    private final BlockBack device;
+    private final int index;
+    private final Domain driverDomain;
+    private final int frontendId;
+    private final GrantTableOps grants;
+    private final EventChannelOps events;
+    private final BlockStore store;
+    private final BlockDataPath dataPath;
+    private final long[] slab;
+    private final BackRing ring;
+    private final UnsafeBuffer ringBuffer;
+    private final int[] ringHandles;
+    private final int port;
+    private final BlkifRequestValidator validator;
+    private final UnsafeBuffer request = new UnsafeBuffer(new byte[BlkifRequestDescriptor.REQUEST_LENGTH]);
+    private final BlkifRequestFlyweight requestView = new BlkifRequestFlyweight();
+    private final BlkifResponseFlyweight response = new BlkifResponseFlyweight();
+    private final BlkifSegmentFlyweight segments = new BlkifSegmentFlyweight();
+    private final UnsafeBuffer indirectSegments;
+    private final UnsafeBuffer mapView = new UnsafeBuffer(0, 0);
+    private final PersistentGrantCache persistent;
+    private final GrantCopyBatch copyBatch;
+    private final long[] bounceGfns;
+    private final UnsafeBuffer[] bounceViews;
+    private final String roleName;
+    private volatile boolean wakeRequested;
+    private volatile boolean running = true;
+    private volatile Thread thread;
+    private AgentRunner runner;
+    private boolean broken;
+    private int idleCount;
+
+    BlkbackQueue(
+        final BlockBack device,
+        final int index,
+        final Domain driverDomain,
+        final int frontendId,
+        final BlockStore store,
+        final BlockBackOptions options,
+        final boolean persistentGrants,
+        final BackRing ring,
+        final UnsafeBuffer ringBuffer,
+        final int[] ringHandles,
+        final int port,
+        final long[] slab)
+    {
+        this.device = device;
+        this.index = index;
+        this.driverDomain = driverDomain;
+        this.frontendId = frontendId;
+        this.grants = driverDomain.hypercalls().grantTableOp();
+        this.events = driverDomain.hypercalls().eventChannelOp();
+        this.store = store;
+        this.dataPath = persistentGrants ? BlockDataPath.GRANT_MAP : options.dataPath();
+        this.slab = slab;
+        this.ring = ring;
+        this.ringBuffer = ringBuffer;
+        this.ringHandles = ringHandles;
+        this.port = port;
+        this.validator = new BlkifRequestValidator(new BlkifRequestValidator.Context()
+            .sectors(store.sectors())
+            .readOnly(store.isReadOnly())
+            .flushCache(options.flushCache())
+            .discard(options.discard())
+            .barrier(false)
+            .maxIndirectSegments(options.maxIndirectSegments()));
+        this.indirectSegments = options.maxIndirectSegments() > 0 ?
+            new UnsafeBuffer(new byte[BlkifRequestDescriptor.MAX_INDIRECT_PAGES_PER_REQUEST * 4096]) : null;
+        final int maxSegments = Math.max(BlkifRequestDescriptor.MAX_SEGMENTS_PER_REQUEST, options.maxIndirectSegments());
+        this.persistent = persistentGrants ?
+            new PersistentGrantCache(grants, frontendId, Math.min(ring.size() * maxSegments, 4096) + 8, slab) : null;
+        if (BlockDataPath.GRANT_COPY == dataPath)
+        {
+            final PageAllocator pages = driverDomain.pageAllocator();
+            this.copyBatch = new GrantCopyBatch(COPY_CHUNK);
+            this.bounceGfns = new long[COPY_CHUNK];
+            this.bounceViews = new UnsafeBuffer[COPY_CHUNK];
+            for (int i = 0; i < COPY_CHUNK; i++)
+            {
+                bounceGfns[i] = pages.allocate();
+                bounceViews[i] = driverDomain.guestFrame(bounceGfns[i]);
+            }
+        }
+        else
+        {
+            this.copyBatch = null;
+            this.bounceGfns = null;
+            this.bounceViews = null;
+        }
+        this.roleName = "blkback-d" + frontendId + '-' + device.devid() + "-q" + index;
+    }
+
+    int port()
+    {
+        return port;
+    }
+
+    void start()
+    {
+        runner = new AgentRunner(this, this::onAgentError, null, this);
+        AgentRunner.startOnThread(runner, (r) ->
+        {
+            final Thread t = new Thread(r, roleName);
+            t.setDaemon(true);
+            thread = t;
+            return t;
+        });
+    }
+
+    /**
+     * Called on the driver domain's event loop when the front end notifies: wake the agent.
+     */
+    void onEvent(final int ignoredPort)
+    {
+        BlockBackCounters.addShared(slab, BlockBackCounters.NOTIFICATIONS_RECEIVED, 1);
+        wakeRequested = true;
+        final Thread t = thread;
+        if (null != t)
+        {
+            LockSupport.unpark(t);
+        }
+    }
+
+    /**
+     * Stops the agent and waits for its thread. The requests it has not answered stay in the ring.
+     */
+    void stop()
+    {
+        running = false;
+        final Thread t = thread;
+        if (null != t)
+        {
+            LockSupport.unpark(t);
+        }
+        if (null != runner)
+        {
+            runner.close();
+        }
+    }
+
+    /**
+     * Releases what the ring held: persistent mappings, bounce pages and the ring's own mappings. After {@link #stop()}.
+     */
+    void release()
+    {
+        if (null != persistent)
+        {
+            persistent.unmapAll();
+        }
+        if (null != bounceGfns)
+        {
+            for (final long gfn : bounceGfns)
+            {
+                driverDomain.pageAllocator().free(gfn);
+            }
+        }
+        for (final int handle : ringHandles)
+        {
+            grants.unmap(handle);
+            BlockBackCounters.add(slab, BlockBackCounters.GRANT_UNMAPS, 1);
+        }
+    }
+
+    @Override
+    public String roleName()
+    {
+        return roleName;
+    }
+
+    @Override
+    public int doWork()
+    {
+        if (broken || !running)
+        {
+            return 0;
+        }
+        int served = 0;
+        try
+        {
+            while (served < BUDGET && ring.copyNextRequest(request, 0))
+            {
+                serve();
+                served++;
+            }
+        }
+        catch (final RingProtocolException ex)
+        {
+            broken = true;
+            BlockBackCounters.add(slab, BlockBackCounters.PROTOCOL_VIOLATIONS, 1);
+            device.onProtocolViolation("queue " + index + ": " + ex.getMessage());
+        }
+        if (ring.unpushedResponses() > 0 && ring.pushResponsesAndCheckNotify())
+        {
+            notifyFrontend();
+        }
+        return served;
+    }
+
+    @Override
+    public void idle(final int workCount)
+    {
+        if (workCount > 0)
+        {
+            idleCount = 0;
+            return;
+        }
+        idle();
+    }
+
+    @Override
+    public void idle()
+    {
+        if (!running)
+        {
+            return;
+        }
+        final int count = idleCount++;
+        if (count < POLL_SPINS)
+        {
+            Thread.onSpinWait();
+            return;
+        }
+        if (count < POLL_SPINS + POLL_YIELDS)
+        {
+            Thread.yield();
+            return;
+        }
+        idleCount = 0;
+        if (!broken && ring.finalCheckForRequests())
+        {
+            return; // requests arrived while arming req_event
+        }
+        if (!wakeRequested && running)
+        {
+            LockSupport.park(this);
+        }
+        wakeRequested = false;
+    }
+
+    @Override
+    public void reset()
+    {
+        idleCount = 0;
+    }
+
+    private void onAgentError(final Throwable error)
+    {
+        device.onProtocolViolation("queue " + index + " agent failed: " + error);
+    }
+
+    private void notifyFrontend()
+    {
+        try
+        {
+            events.send(port);
+            BlockBackCounters.add(slab, BlockBackCounters.NOTIFICATIONS_SENT, 1);
+        }
+        catch (final RuntimeException ex)
+        {
+            // the front end's port is gone (its domain died): the device is told through XenStore
+        }
+    }
+
+    private void serve()
+    {
+        BlockBackCounters.add(slab, BlockBackCounters.REQUESTS, 1);
+        final BlkifRequestFlyweight req = requestView.wrap(request, 0);
+        final long id = req.id();
+        final int operation = req.operation();
+        BlkifRequestValidator.Verdict verdict = validator.validate(request, 0);
+        int dataOperation = operation;
+        int nrSegments = req.nrSegments();
+        BlkifSegmentFlyweight segs = null;
+        if (BlkifRequestValidator.Verdict.FETCH_INDIRECT == verdict)
+        {
+            BlockBackCounters.add(slab, BlockBackCounters.INDIRECT, 1);
+            nrSegments = req.indirectNrSegments();
+            dataOperation = req.indirectOp();
+            if (!fetchIndirect(req, nrSegments))
+            {
+                BlockBackCounters.add(slab, BlockBackCounters.ERRORS_GRANT, 1);
+                respond(id, operation, BlkifStatus.ERROR.value());
+                return;
+            }
+            verdict = validator.validateIndirectSegments(request, 0, indirectSegments, 0);
+            segs = segments.wrap(indirectSegments, 0, nrSegments);
+        }
+        else if (nrSegments > 0 && nrSegments <= BlkifRequestDescriptor.MAX_SEGMENTS_PER_REQUEST)
+        {
+            segs = segments.wrap(request, SEGMENTS_OFFSET, nrSegments);
+        }
+        if (verdict.isRefusal())
+        {
+            BlockBackCounters.add(slab, BlkifStatus.EOPNOTSUPP == verdict.status() ?
+                BlockBackCounters.ERRORS_NOT_SUPPORTED : BlockBackCounters.ERRORS_INVALID, 1);
+            respond(id, operation, verdict.status().value());
+            return;
+        }
+        short status = BlkifStatus.OKAY.value();
+        try
+        {
+            if (BlkifOp.READ.value() == dataOperation || BlkifOp.WRITE.value() == dataOperation)
+            {
+                final boolean write = BlkifOp.WRITE.value() == dataOperation;
+                status = transfer(write, req.sectorNumber(), segs, nrSegments);
+                BlockBackCounters.add(slab, write ? BlockBackCounters.WRITES : BlockBackCounters.READS, 1);
+            }
+            else if (BlkifOp.FLUSH_DISKCACHE.value() == operation)
+            {
+                if (nrSegments > 0)
+                {
+                    status = transfer(true, req.sectorNumber(), segs, nrSegments);
+                }
+                if (BlkifStatus.OKAY.value() == status)
+                {
+                    store.flush();
+                }
+                BlockBackCounters.add(slab, BlockBackCounters.FLUSHES, 1);
+            }
+            else if (BlkifOp.DISCARD.value() == operation)
+            {
+                store.discard(req.sectorNumber(), req.discardNrSectors());
+                BlockBackCounters.add(slab, BlockBackCounters.DISCARDS, 1);
+            }
+            else
+            {
+                status = BlkifStatus.EOPNOTSUPP.value();
+                BlockBackCounters.add(slab, BlockBackCounters.ERRORS_NOT_SUPPORTED, 1);
+            }
+        }
+        catch (final BlockStoreException ex)
+        {
+            BlockBackCounters.add(slab, BlockBackCounters.ERRORS_IO, 1);
+            status = BlkifStatus.ERROR.value();
+        }
+        respond(id, operation, status);
+    }
+
+    private boolean fetchIndirect(final BlkifRequestFlyweight req, final int nrSegments)
+    {
+        final int pages = BlkifRequestDescriptor.indirectPages(nrSegments);
+        int remaining = nrSegments;
+        for (int p = 0; p < pages; p++)
+        {
+            final int ref = req.indirectGref(p);
+            final int bytes = Math.min(remaining, SEGMENTS_PER_INDIRECT_FRAME) * SEGMENT_LENGTH;
+            if (null != persistent)
+            {
+                final UnsafeBuffer view = persistent.acquire(ref);
+                if (null == view)
+                {
+                    return false;
+                }
+                indirectSegments.putBytes(p * 4096, view, 0, bytes);
+            }
+            else
+            {
+                final int handle = grants.map(frontendId, ref, true, mapView);
+                BlockBackCounters.add(slab, BlockBackCounters.GRANT_MAPS, 1);
+                if (handle < 0)
+                {
+                    return false;
+                }
+                indirectSegments.putBytes(p * 4096, mapView, 0, bytes);
+                grants.unmap(handle);
+                BlockBackCounters.add(slab, BlockBackCounters.GRANT_UNMAPS, 1);
+            }
+            remaining -= SEGMENTS_PER_INDIRECT_FRAME;
+        }
+        return true;
+    }
+
+    private short transfer(final boolean write, final long firstSector, final BlkifSegmentFlyweight segs, final int n)
+    {
+        BlockBackCounters.add(slab, BlockBackCounters.SEGMENTS, n);
+        if (BlockDataPath.GRANT_COPY == dataPath)
+        {
+            return copyTransfer(write, firstSector, segs, n);
+        }
+        long sector = firstSector;
+        long bytesMoved = 0;
+        for (int i = 0; i < n; i++)
+        {
+            final int first = segs.firstSect(i);
+            final int bytes = (segs.lastSect(i) - first + 1) << SECTOR_SHIFT;
+            final int ref = segs.gref(i);
+            final UnsafeBuffer view;
+            int handle = -1;
+            if (null != persistent)
+            {
+                view = persistent.acquire(ref);
+                if (null == view)
+                {
+                    BlockBackCounters.add(slab, BlockBackCounters.ERRORS_GRANT, 1);
+                    return BlkifStatus.ERROR.value();
+                }
+            }
+            else
+            {
+                handle = grants.map(frontendId, ref, write, mapView);
+                BlockBackCounters.add(slab, BlockBackCounters.GRANT_MAPS, 1);
+                if (handle < 0)
+                {
+                    BlockBackCounters.add(slab, BlockBackCounters.ERRORS_GRANT, 1);
+                    return BlkifStatus.ERROR.value();
+                }
+                view = mapView;
+            }
+            try
+            {
+                if (write)
+                {
+                    store.write(sector, view, first << SECTOR_SHIFT, bytes);
+                }
+                else
+                {
+                    store.read(sector, view, first << SECTOR_SHIFT, bytes);
+                }
+            }
+            finally
+            {
+                if (handle >= 0)
+                {
+                    grants.unmap(handle);
+                    BlockBackCounters.add(slab, BlockBackCounters.GRANT_UNMAPS, 1);
+                }
+            }
+            sector += bytes >>> SECTOR_SHIFT;
+            bytesMoved += bytes;
+        }
+        BlockBackCounters.add(slab, write ? BlockBackCounters.BYTES_WRITTEN : BlockBackCounters.BYTES_READ, bytesMoved);
+        return BlkifStatus.OKAY.value();
+    }
+
+    private short copyTransfer(final boolean write, final long firstSector, final BlkifSegmentFlyweight segs, final int n)
+    {
+        long sector = firstSector;
+        long bytesMoved = 0;
+        for (int start = 0; start < n; start += COPY_CHUNK)
+        {
+            final int end = Math.min(n, start + COPY_CHUNK);
+            final GrantCopyBatch batch = copyBatch.clear();
+            long chunkSector = sector;
+            for (int i = start; i < end; i++)
+            {
+                final int first = segs.firstSect(i);
+                final int bytes = (segs.lastSect(i) - first + 1) << SECTOR_SHIFT;
+                final int j = i - start;
+                if (write)
+                {
+                    batch.addFromGrant(frontendId, segs.gref(i), first << SECTOR_SHIFT, bounceGfns[j], 0, bytes);
+                }
+                else
+                {
+                    store.read(chunkSector, bounceViews[j], 0, bytes);
+                    batch.addToGrant(bounceGfns[j], 0, frontendId, segs.gref(i), first << SECTOR_SHIFT, bytes);
+                }
+                chunkSector += bytes >>> SECTOR_SHIFT;
+            }
+            final int failed = grants.copy(batch);
+            BlockBackCounters.add(slab, BlockBackCounters.GRANT_COPIES, end - start);
+            if (failed > 0)
+            {
+                BlockBackCounters.add(slab, BlockBackCounters.ERRORS_GRANT, 1);
+                return BlkifStatus.ERROR.value();
+            }
+            for (int i = start; i < end; i++)
+            {
+                final int bytes = (segs.lastSect(i) - segs.firstSect(i) + 1) << SECTOR_SHIFT;
+                if (write)
+                {
+                    store.write(sector, bounceViews[i - start], 0, bytes);
+                }
+                sector += bytes >>> SECTOR_SHIFT;
+                bytesMoved += bytes;
+            }
+        }
+        BlockBackCounters.add(slab, write ? BlockBackCounters.BYTES_WRITTEN : BlockBackCounters.BYTES_READ, bytesMoved);
+        return BlkifStatus.OKAY.value();
+    }
+
+    private void respond(final long id, final int operation, final short status)
+    {
+        final int offset = ring.claimResponse();
+        response.wrap(ringBuffer, offset).write(id, operation, status);
+    }
+}

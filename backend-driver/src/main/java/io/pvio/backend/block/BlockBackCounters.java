@@ -1,0 +1,289 @@
+package io.pvio.backend.block;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * Live counters of one blkback device, summed over its queues and over every connection it has had. Each queue
+ * counts in a slab of its own, written by one thread with opaque stores (no fence on the hot path) and read by any
+ * thread with opaque loads, so a reader sees every counter move forward, possibly a few increments late.
+ */
+public final class BlockBackCounters
+{
+    static final int READS = 0;
+    static final int WRITES = 1;
+    static final int FLUSHES = 2;
+    static final int DISCARDS = 3;
+    static final int INDIRECT = 4;
+    static final int REQUESTS = 5;
+    static final int SEGMENTS = 6;
+    static final int BYTES_READ = 7;
+    static final int BYTES_WRITTEN = 8;
+    static final int ERRORS_INVALID = 9;
+    static final int ERRORS_NOT_SUPPORTED = 10;
+    static final int ERRORS_IO = 11;
+    static final int ERRORS_GRANT = 12;
+    static final int PROTOCOL_VIOLATIONS = 13;
+    static final int NOTIFICATIONS_SENT = 14;
+    static final int GRANT_MAPS = 15;
+    static final int GRANT_UNMAPS = 16;
+    static final int GRANT_COPIES = 17;
+    static final int PERSISTENT_MAPPED = 18;
+    static final int NOTIFICATIONS_RECEIVED = 19;
+    static final int COUNT = 20;
+
+    // one slab per queue: 16 longs of padding on each side keep two queues' counters off each other's cache lines
+    private static final int PAD = 16;
+    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(long[].class);
+
+    private final CopyOnWriteArrayList<long[]> slabs = new CopyOnWriteArrayList<>();
+
+    BlockBackCounters()
+    {
+    }
+
+    long[] newSlab()
+    {
+        final long[] slab = new long[PAD + COUNT + PAD];
+        slabs.add(slab);
+        return slab;
+    }
+
+    static void add(final long[] slab, final int counter, final long delta)
+    {
+        final int index = PAD + counter;
+        SLOT.setOpaque(slab, index, (long)SLOT.getOpaque(slab, index) + delta);
+    }
+
+    /**
+     * Adds from any thread; for counters written by more than one thread.
+     */
+    static void addShared(final long[] slab, final int counter, final long delta)
+    {
+        SLOT.getAndAdd(slab, PAD + counter, delta);
+    }
+
+    private long sum(final int counter)
+    {
+        long total = 0;
+        for (final long[] slab : slabs)
+        {
+            total += (long)SLOT.getOpaque(slab, PAD + counter);
+        }
+        return total;
+    }
+
+    /**
+     * Read requests served ({@code BLKIF_OP_READ}, direct or indirect).
+     *
+     * @return the count.
+     */
+    public long reads()
+    {
+        return sum(READS);
+    }
+
+    /**
+     * Write requests served.
+     *
+     * @return the count.
+     */
+    public long writes()
+    {
+        return sum(WRITES);
+    }
+
+    /**
+     * Flush requests served.
+     *
+     * @return the count.
+     */
+    public long flushes()
+    {
+        return sum(FLUSHES);
+    }
+
+    /**
+     * Discard requests served.
+     *
+     * @return the count.
+     */
+    public long discards()
+    {
+        return sum(DISCARDS);
+    }
+
+    /**
+     * Requests that came as {@code BLKIF_OP_INDIRECT}.
+     *
+     * @return the count.
+     */
+    public long indirectRequests()
+    {
+        return sum(INDIRECT);
+    }
+
+    /**
+     * Requests consumed from the rings, valid or not.
+     *
+     * @return the count.
+     */
+    public long requests()
+    {
+        return sum(REQUESTS);
+    }
+
+    /**
+     * Data segments served.
+     *
+     * @return the count.
+     */
+    public long segments()
+    {
+        return sum(SEGMENTS);
+    }
+
+    /**
+     * Bytes read from the disk for the guest.
+     *
+     * @return the count.
+     */
+    public long bytesRead()
+    {
+        return sum(BYTES_READ);
+    }
+
+    /**
+     * Bytes written to the disk for the guest.
+     *
+     * @return the count.
+     */
+    public long bytesWritten()
+    {
+        return sum(BYTES_WRITTEN);
+    }
+
+    /**
+     * Requests refused with {@code BLKIF_RSP_ERROR} because they failed validation.
+     *
+     * @return the count.
+     */
+    public long errorsInvalid()
+    {
+        return sum(ERRORS_INVALID);
+    }
+
+    /**
+     * Requests refused with {@code BLKIF_RSP_EOPNOTSUPP}.
+     *
+     * @return the count.
+     */
+    public long errorsNotSupported()
+    {
+        return sum(ERRORS_NOT_SUPPORTED);
+    }
+
+    /**
+     * Requests the disk failed.
+     *
+     * @return the count.
+     */
+    public long errorsIo()
+    {
+        return sum(ERRORS_IO);
+    }
+
+    /**
+     * Requests failed because a grant could not be mapped or copied.
+     *
+     * @return the count.
+     */
+    public long errorsGrant()
+    {
+        return sum(ERRORS_GRANT);
+    }
+
+    /**
+     * Times the front end was cut off for breaking the ring or xenbus protocol.
+     *
+     * @return the count.
+     */
+    public long protocolViolations()
+    {
+        return sum(PROTOCOL_VIOLATIONS);
+    }
+
+    /**
+     * Events sent to the front end.
+     *
+     * @return the count.
+     */
+    public long notificationsSent()
+    {
+        return sum(NOTIFICATIONS_SENT);
+    }
+
+    /**
+     * Events received from the front end.
+     *
+     * @return the count.
+     */
+    public long notificationsReceived()
+    {
+        return sum(NOTIFICATIONS_RECEIVED);
+    }
+
+    /**
+     * Grant maps (ring, indirect, data and persistent pages).
+     *
+     * @return the count.
+     */
+    public long grantMaps()
+    {
+        return sum(GRANT_MAPS);
+    }
+
+    /**
+     * Grant unmaps.
+     *
+     * @return the count.
+     */
+    public long grantUnmaps()
+    {
+        return sum(GRANT_UNMAPS);
+    }
+
+    /**
+     * Grant copy operations.
+     *
+     * @return the count.
+     */
+    public long grantCopies()
+    {
+        return sum(GRANT_COPIES);
+    }
+
+    /**
+     * Persistent grants mapped now.
+     *
+     * @return the count.
+     */
+    public long persistentMapped()
+    {
+        return sum(PERSISTENT_MAPPED);
+    }
+
+    @Override
+    public String toString()
+    {
+        return "BlockBackCounters{requests=" + requests() + ", reads=" + reads() + ", writes=" + writes() +
+            ", flushes=" + flushes() + ", discards=" + discards() + ", indirect=" + indirectRequests() +
+            ", segments=" + segments() + ", bytesRead=" + bytesRead() + ", bytesWritten=" + bytesWritten() +
+            ", errorsInvalid=" + errorsInvalid() + ", errorsNotSupported=" + errorsNotSupported() +
+            ", errorsIo=" + errorsIo() + ", errorsGrant=" + errorsGrant() + ", protocolViolations=" +
+            protocolViolations() + ", notificationsSent=" + notificationsSent() + ", notificationsReceived=" +
+            notificationsReceived() + ", grantMaps=" + grantMaps() + ", grantUnmaps=" + grantUnmaps() +
+            ", grantCopies=" + grantCopies() + ", persistentMapped=" + persistentMapped() + '}';
+    }
+}

@@ -1,0 +1,212 @@
+package io.pvio.backend.block;
+
+import io.pvio.ring.blkif.BlkifRequestDescriptor;
+import io.pvio.ring.blkif.BlkifXenbusKeys;
+
+/**
+ * What a blkback device offers its front end. Mutable and fluent; {@link BlockBack#start} takes a copy.
+ */
+public final class BlockBackOptions
+{
+    private boolean persistentGrants = true;
+    private int maxIndirectSegments = 256;
+    private int maxQueues = 4;
+    private int maxRingPageOrder = BlkifXenbusKeys.MAX_RING_PAGE_ORDER_LIMIT;
+    private BlockDataPath dataPath = BlockDataPath.GRANT_MAP;
+    private boolean flushCache = true;
+    private boolean discard = true;
+
+    /**
+     * Defaults: persistent grants on, 256 indirect segments, 4 queues, ring page order 4, grant map, flush and
+     * discard offered.
+     */
+    public BlockBackOptions()
+    {
+    }
+
+    BlockBackOptions copy()
+    {
+        return new BlockBackOptions().persistentGrants(persistentGrants).maxIndirectSegments(maxIndirectSegments)
+            .maxQueues(maxQueues).maxRingPageOrder(maxRingPageOrder).dataPath(dataPath).flushCache(flushCache)
+            .discard(discard);
+    }
+
+    /**
+     * Offers {@code feature-persistent}.
+     *
+     * @param on whether to offer it.
+     * @return this.
+     */
+    public BlockBackOptions persistentGrants(final boolean on)
+    {
+        persistentGrants = on;
+        return this;
+    }
+
+    /**
+     * Whether persistent grants are offered.
+     *
+     * @return true if offered.
+     */
+    public boolean persistentGrants()
+    {
+        return persistentGrants;
+    }
+
+    /**
+     * Sets {@code feature-max-indirect-segments}.
+     *
+     * @param n 0 (indirect requests not served) to 4096.
+     * @return this.
+     * @throws IllegalArgumentException if out of range.
+     */
+    public BlockBackOptions maxIndirectSegments(final int n)
+    {
+        if (n < 0 || n > BlkifRequestDescriptor.MAX_INDIRECT_SEGMENTS)
+        {
+            throw new IllegalArgumentException("maxIndirectSegments must be 0.." +
+                BlkifRequestDescriptor.MAX_INDIRECT_SEGMENTS + ": " + n);
+        }
+        maxIndirectSegments = n;
+        return this;
+    }
+
+    /**
+     * The most segments of an indirect request.
+     *
+     * @return 0 if indirect requests are not served.
+     */
+    public int maxIndirectSegments()
+    {
+        return maxIndirectSegments;
+    }
+
+    /**
+     * Sets {@code multi-queue-max-queues}.
+     *
+     * @param n 1 to 16.
+     * @return this.
+     * @throws IllegalArgumentException if out of range.
+     */
+    public BlockBackOptions maxQueues(final int n)
+    {
+        if (n < 1 || n > BlkifXenbusKeys.MAX_QUEUES_LIMIT)
+        {
+            throw new IllegalArgumentException("maxQueues must be 1.." + BlkifXenbusKeys.MAX_QUEUES_LIMIT + ": " + n);
+        }
+        maxQueues = n;
+        return this;
+    }
+
+    /**
+     * The most queues a front end may use.
+     *
+     * @return 1 to 16.
+     */
+    public int maxQueues()
+    {
+        return maxQueues;
+    }
+
+    /**
+     * Sets {@code max-ring-page-order}.
+     *
+     * @param order 0 to 4.
+     * @return this.
+     * @throws IllegalArgumentException if out of range.
+     */
+    public BlockBackOptions maxRingPageOrder(final int order)
+    {
+        if (order < 0 || order > BlkifXenbusKeys.MAX_RING_PAGE_ORDER_LIMIT)
+        {
+            throw new IllegalArgumentException("maxRingPageOrder must be 0.." +
+                BlkifXenbusKeys.MAX_RING_PAGE_ORDER_LIMIT + ": " + order);
+        }
+        maxRingPageOrder = order;
+        return this;
+    }
+
+    /**
+     * log2 of the most ring pages per queue.
+     *
+     * @return 0 to 4.
+     */
+    public int maxRingPageOrder()
+    {
+        return maxRingPageOrder;
+    }
+
+    /**
+     * Chooses how data moves.
+     *
+     * @param path grant map or grant copy.
+     * @return this.
+     */
+    public BlockBackOptions dataPath(final BlockDataPath path)
+    {
+        dataPath = path;
+        return this;
+    }
+
+    /**
+     * How data moves.
+     *
+     * @return the data path.
+     */
+    public BlockDataPath dataPath()
+    {
+        return dataPath;
+    }
+
+    /**
+     * Offers {@code feature-flush-cache}.
+     *
+     * @param on whether to offer it.
+     * @return this.
+     */
+    public BlockBackOptions flushCache(final boolean on)
+    {
+        flushCache = on;
+        return this;
+    }
+
+    /**
+     * Whether flushes are served.
+     *
+     * @return true if offered.
+     */
+    public boolean flushCache()
+    {
+        return flushCache;
+    }
+
+    /**
+     * Offers {@code feature-discard}.
+     *
+     * @param on whether to offer it.
+     * @return this.
+     */
+    public BlockBackOptions discard(final boolean on)
+    {
+        discard = on;
+        return this;
+    }
+
+    /**
+     * Whether discards are served.
+     *
+     * @return true if offered.
+     */
+    public boolean discard()
+    {
+        return discard;
+    }
+
+    @Override
+    public String toString()
+    {
+        return "BlockBackOptions{persistentGrants=" + persistentGrants + ", maxIndirectSegments=" +
+            maxIndirectSegments + ", maxQueues=" + maxQueues + ", maxRingPageOrder=" + maxRingPageOrder +
+            ", dataPath=" + dataPath + ", flushCache=" + flushCache + ", discard=" + discard + '}';
+    }
+}
