@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "bench",
     description = "Run benchmark suites.",
-    subcommands = { BenchRingCommand.class })
+    subcommands = { BenchRingCommand.class, BenchBlockCommand.class })
 final class BenchCommand
 {
 }

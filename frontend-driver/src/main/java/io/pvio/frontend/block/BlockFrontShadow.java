@@ -463,6 +463,19 @@ public final class BlockFrontShadow
     }
 
     /**
+     * Give back an id that was acquired but whose request was never published.
+     *
+     * @param id an id returned by {@link #acquire()} and not yet completed.
+     * @throws IllegalArgumentException if no request with that id is in flight.
+     */
+    public void release(final int id)
+    {
+        final Slot slot = slot(id);
+        slot.completion(null);
+        finish(slot, 0);
+    }
+
+    /**
      * Visit every request in flight, oldest first, e.g. to reissue them after the back end reconnects. The consumer
      * must not acquire or complete ids during the walk.
      *

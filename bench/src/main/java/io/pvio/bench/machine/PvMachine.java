@@ -1,0 +1,236 @@
+package io.pvio.bench.machine;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import io.pvio.backend.block.BlockBackOptions;
+import io.pvio.backend.block.BlockStore;
+import io.pvio.frontend.block.BlockFrontOptions;
+import io.pvio.hypervisor.Domain;
+import io.pvio.hypervisor.Hypervisor;
+import io.pvio.hypervisor.xenstore.XenStore;
+import io.pvio.hypervisor.xenstore.XenStoreConnection;
+import io.pvio.hypervisor.xenstore.XenbusDevice;
+import io.pvio.machine.memory.MachineMemory;
+import io.pvio.ring.blkif.BlkifXenbusKeys;
+
+/**
+ * A machine with a hypervisor, a XenStore, a driver domain (dom0) serving block devices, and guests using them. Each
+ * domain's event loop (its vCPU 0 upcall handler) runs on a daemon thread of its own; every block device has a
+ * {@code BlockBack} in dom0 and a {@code BlockFront} in its guest, connected through the xenbus handshake.
+ * <p>
+ * {@link #close()} tears everything down in order (fronts close, backs close, guests are destroyed, threads stop,
+ * machine memory is freed) and closes the block stores handed to {@link #attachDisk}: the machine owns them.
+ * Not thread-safe: build and close it from one thread; the devices themselves are used from any thread.
+ */
+public final class PvMachine implements AutoCloseable
+{
+    /** How long {@link #attachDisk} waits for the handshake, in seconds. */
+    public static final long CONNECT_TIMEOUT_SECONDS = 30;
+
+    private final Hypervisor hypervisor;
+    private final XenStore xenStore;
+    private final XenStoreConnection toolstack;
+    private final DomainThread dom0Thread;
+    private final List<PvGuest> guests = new ArrayList<>();
+    private boolean closed;
+
+    private PvMachine(final Hypervisor hypervisor)
+    {
+        this.hypervisor = hypervisor;
+        this.xenStore = new XenStore();
+        this.toolstack = xenStore.connect(hypervisor.dom0().id());
+        this.dom0Thread = DomainThread.start(hypervisor.dom0());
+    }
+
+    /**
+     * Boots a machine: allocates its memory, creates dom0 and starts dom0's event loop.
+     *
+     * @param machineFrames 4 KiB frames of machine memory.
+     * @param dom0Frames    frames given to dom0.
+     * @return the running machine.
+     * @throws IllegalArgumentException if the sizes do not fit.
+     */
+    public static PvMachine start(final int machineFrames, final int dom0Frames)
+    {
+        if (machineFrames <= 0 || dom0Frames <= 0 || dom0Frames > machineFrames)
+        {
+            throw new IllegalArgumentException("machineFrames=" + machineFrames + ", dom0Frames=" + dom0Frames +
+                " (expected 0 < dom0Frames <= machineFrames)");
+        }
+        final MachineMemory memory = new MachineMemory((long)machineFrames * MachineMemory.FRAME_SIZE);
+        try
+        {
+            return new PvMachine(new Hypervisor(memory, dom0Frames, 1));
+        }
+        catch (final RuntimeException ex)
+        {
+            memory.close();
+            throw ex;
+        }
+    }
+
+    /**
+     * The hypervisor.
+     *
+     * @return the hypervisor, with its machine memory.
+     */
+    public Hypervisor hypervisor()
+    {
+        return hypervisor;
+    }
+
+    /**
+     * The XenStore every domain connects to.
+     *
+     * @return the store.
+     */
+    public XenStore xenStore()
+    {
+        return xenStore;
+    }
+
+    /**
+     * The driver domain.
+     *
+     * @return dom0.
+     */
+    public Domain dom0()
+    {
+        return hypervisor.dom0();
+    }
+
+    /**
+     * The toolstack's XenStore connection (dom0's).
+     *
+     * @return the connection.
+     */
+    public XenStoreConnection toolstack()
+    {
+        return toolstack;
+    }
+
+    /**
+     * The guests created so far, destroyed ones included.
+     *
+     * @return a copy of the list.
+     */
+    public List<PvGuest> guests()
+    {
+        return new ArrayList<>(guests);
+    }
+
+    /**
+     * Creates a guest: its domain, its introduction to XenStore and its event-loop thread.
+     *
+     * @param name   the domain's name.
+     * @param frames its memory in 4 KiB frames.
+     * @return the running guest.
+     */
+    public PvGuest createGuest(final String name, final int frames)
+    {
+        checkOpen();
+        final Domain domain = dom0().hypercalls().createDomain(name, frames, 1);
+        xenStore.introduceDomain(domain.id());
+        final PvGuest guest = new PvGuest(this, domain, DomainThread.start(domain));
+        guests.add(guest);
+        return guest;
+    }
+
+    /**
+     * Plugs a virtual disk into a guest: the toolstack writes both XenStore directories, dom0 starts the back end on
+     * {@code store}, the guest starts its front end, and this call waits until both are connected. The machine owns
+     * the store from now on.
+     *
+     * @param guest   the guest.
+     * @param devid   the virtual device number (51712 is xvda).
+     * @param store   the disk.
+     * @param back    the back end's options.
+     * @param front   the front end's options.
+     * @return the connected disk.
+     * @throws IllegalStateException if the handshake does not complete in {@value #CONNECT_TIMEOUT_SECONDS} s.
+     */
+    public PvDisk attachDisk(
+        final PvGuest guest,
+        final int devid,
+        final BlockStore store,
+        final BlockBackOptions back,
+        final BlockFrontOptions front)
+    {
+        checkOpen();
+        final XenbusDevice device = XenbusDevice.create(toolstack, BlkifXenbusKeys.DEVICE_TYPE, guest.domain().id(),
+            dom0().id(), devid,
+            Map.of(BlkifXenbusKeys.MODE, store.isReadOnly() ? "r" : "w", BlkifXenbusKeys.TYPE, "file"),
+            Map.of(BlkifXenbusKeys.VIRTUAL_DEVICE, Integer.toString(devid), BlkifXenbusKeys.DEVICE_TYPE_NODE, "disk"));
+        final PvDisk disk = new PvDisk(this, guest, device, store, back);
+        guest.add(disk);
+        disk.startFront(front);
+        try
+        {
+            if (!disk.front().awaitConnected(CONNECT_TIMEOUT_SECONDS, TimeUnit.SECONDS))
+            {
+                throw new IllegalStateException(device + " did not connect in " + CONNECT_TIMEOUT_SECONDS +
+                    " s: front " + disk.front().state() + ", back " + disk.back().state() +
+                    (null == disk.back().disconnectReason() ? "" : " (" + disk.back().disconnectReason() + ')'));
+            }
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while " + device + " was connecting", ex);
+        }
+        return disk;
+    }
+
+    /**
+     * Closes every disk, destroys every guest, stops every domain thread and frees the machine memory. Idempotent.
+     */
+    @Override
+    public void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        RuntimeException failure = null;
+        for (final PvGuest guest : guests)
+        {
+            try
+            {
+                guest.shutdown();
+            }
+            catch (final RuntimeException ex)
+            {
+                failure = addSuppressed(failure, ex);
+            }
+        }
+        dom0Thread.stop();
+        toolstack.close();
+        hypervisor.close();
+        if (null != failure)
+        {
+            throw failure;
+        }
+    }
+
+    static RuntimeException addSuppressed(final RuntimeException first, final RuntimeException next)
+    {
+        if (null == first)
+        {
+            return next;
+        }
+        first.addSuppressed(next);
+        return first;
+    }
+
+    private void checkOpen()
+    {
+        if (closed)
+        {
+            throw new IllegalStateException("machine is closed");
+        }
+    }
+}
