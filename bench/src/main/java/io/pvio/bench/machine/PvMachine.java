@@ -10,6 +10,7 @@ import io.pvio.backend.block.BlockStore;
 import io.pvio.frontend.block.BlockFrontOptions;
 import io.pvio.hypervisor.Domain;
 import io.pvio.hypervisor.Hypervisor;
+import io.pvio.hypervisor.grant.GrantTable;
 import io.pvio.hypervisor.xenstore.XenStore;
 import io.pvio.hypervisor.xenstore.XenStoreConnection;
 import io.pvio.hypervisor.xenstore.XenbusDevice;
@@ -40,6 +41,8 @@ public final class PvMachine implements AutoCloseable
     private PvMachine(final Hypervisor hypervisor)
     {
         this.hypervisor = hypervisor;
+        // a driver domain maps every ring and persistent grant of every guest: give it Xen's largest maptrack
+        hypervisor.dom0().grantTable().configureLimits(GrantTable.MAX_FRAMES_DEFAULT, GrantTable.MAX_MAPTRACK_LIMIT);
         this.xenStore = new XenStore();
         this.toolstack = xenStore.connect(hypervisor.dom0().id());
         this.dom0Thread = DomainThread.start(hypervisor.dom0());

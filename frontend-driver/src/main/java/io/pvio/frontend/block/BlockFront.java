@@ -84,7 +84,6 @@ public final class BlockFront implements AutoCloseable
     private volatile int queueCount;
     private volatile int ringPages;
     private FrontQueue[] setUpQueues;
-    private FrontPagePool pool;
     private BlockIo pendingHead;
     private BlockIo pendingTail;
     private int generation;
@@ -641,13 +640,12 @@ public final class BlockFront implements AutoCloseable
         final boolean persistent = options.persistentGrants() && backPersistent;
         final int indirect = Math.min(Math.min(options.maxIndirectSegments(), backIndirect),
             BlkifRequestDescriptor.MAX_INDIRECT_SEGMENTS);
-        pool = new FrontPagePool(domain, backendId, persistent, counters);
         final FrontQueue[] made = new FrontQueue[nQueues];
         try
         {
             for (int q = 0; q < nQueues; q++)
             {
-                made[q] = new FrontQueue(this, q, domain, backendId, pool, counters, 1 << order, indirect);
+                made[q] = new FrontQueue(this, q, domain, backendId, persistent, counters, 1 << order, indirect);
             }
             xs.transaction(XenbusStateWatcher.SWITCH_STATE_ATTEMPTS, (tx) ->
             {
@@ -666,7 +664,6 @@ public final class BlockFront implements AutoCloseable
                     queue.failAll(failure, true);
                 }
             }
-            pool.releaseAll(true);
             throw ex;
         }
         for (final FrontQueue queue : made)
@@ -772,10 +769,6 @@ public final class BlockFront implements AutoCloseable
                 queue.drainForRecovery(this::reissueLocked, gen, true);
             }
         }
-        if (null != pool)
-        {
-            pool.releaseAll(true);
-        }
     }
 
     private void reissueLocked(final BlockIo io)
@@ -848,10 +841,6 @@ public final class BlockFront implements AutoCloseable
             io.failure = failure;
             complete(io);
             io = next;
-        }
-        if (null != pool)
-        {
-            pool.releaseAll(hypercalls);
         }
     }
 

@@ -72,7 +72,7 @@ final class FrontQueue
         final int index,
         final Domain domain,
         final int backendId,
-        final FrontPagePool pool,
+        final boolean persistent,
         final BlockFrontCounters counters,
         final int ringPages,
         final int maxIndirectSegments)
@@ -82,7 +82,7 @@ final class FrontQueue
         this.domain = domain;
         this.grants = domain.grantTable();
         this.backendId = backendId;
-        this.pool = pool;
+        this.pool = new FrontPagePool(domain, backendId, persistent, counters);
         this.counters = counters;
         this.ringPages = ringPages;
         this.indirect = maxIndirectSegments > MAX_SEGMENTS_PER_REQUEST;
@@ -296,6 +296,7 @@ final class FrontQueue
 
     private void teardownRing(final boolean hypercallsAllowed)
     {
+        pool.releaseAll(hypercallsAllowed);
         if (!hypercallsAllowed)
         {
             return;
