@@ -28,7 +28,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
     sortOptions = false,
     versionProvider = VersionProvider.class,
     description = "Xen split-driver paravirtual I/O: rings, grants, events and XenStore on a simulated machine.",
-    subcommands = { RingCommand.class, BenchCommand.class })
+    subcommands = { RunCommand.class, RingCommand.class, BenchCommand.class })
 public final class PvioCommand
 {
     /** Exit code of a command that did its work. */
