@@ -58,6 +58,8 @@ final class BlkbackQueue implements Agent, IdleStrategy
     static final int POLL_YIELDS = 50;
 
     private static final int COPY_CHUNK = 32;
+    private static final int PAGE_SIZE = 4096;
+    private static final int MAX_RUN_BYTES = 1 << 20;
 
     private final BlockBack device;
     private final int index;
@@ -79,6 +81,9 @@ final class BlkbackQueue implements Agent, IdleStrategy
     private final BlkifSegmentFlyweight segments = new BlkifSegmentFlyweight();
     private final UnsafeBuffer indirectSegments;
     private final UnsafeBuffer mapView = new UnsafeBuffer(0, 0);
+    private final UnsafeBuffer runView = new UnsafeBuffer(0, 0);
+    private final long[] segmentAddress;
+    private final int[] segmentHandle;
     private final PersistentGrantCache persistent;
     private final GrantCopyBatch copyBatch;
     private final long[] bounceGfns;
@@ -128,6 +133,8 @@ final class BlkbackQueue implements Agent, IdleStrategy
         this.indirectSegments = options.maxIndirectSegments() > 0 ?
             new UnsafeBuffer(new byte[BlkifRequestDescriptor.MAX_INDIRECT_PAGES_PER_REQUEST * 4096]) : null;
         final int maxSegments = Math.max(BlkifRequestDescriptor.MAX_SEGMENTS_PER_REQUEST, options.maxIndirectSegments());
+        this.segmentAddress = new long[maxSegments];
+        this.segmentHandle = new int[maxSegments];
         this.persistent = persistentGrants ?
             new PersistentGrantCache(grants, frontendId, Math.min(ring.size() * maxSegments, 4096) + 8, slab) : null;
         if (BlockDataPath.GRANT_COPY == dataPath)
@@ -431,6 +438,11 @@ final class BlkbackQueue implements Agent, IdleStrategy
         return true;
     }
 
+    /**
+     * Moves the data of a read or write through grant mappings. Segments whose mapped frames are machine-consecutive
+     * and that continue each other (one ends at the page's last sector, the next starts at its first) are served by one
+     * store call, so a 64 KiB request on consecutive pages costs one {@code pread}, not sixteen.
+     */
     private short transfer(final boolean write, final long firstSector, final BlkifSegmentFlyweight segs, final int n)
     {
         BlockBackCounters.add(slab, BlockBackCounters.SEGMENTS, n);
@@ -438,59 +450,84 @@ final class BlkbackQueue implements Agent, IdleStrategy
         {
             return copyTransfer(write, firstSector, segs, n);
         }
-        long sector = firstSector;
-        long bytesMoved = 0;
+        int mapped = 0;
+        short status = BlkifStatus.OKAY.value();
         for (int i = 0; i < n; i++)
         {
-            final int first = segs.firstSect(i);
-            final int bytes = (segs.lastSect(i) - first + 1) << SECTOR_SHIFT;
             final int ref = segs.gref(i);
-            final UnsafeBuffer view;
-            int handle = -1;
             if (null != persistent)
             {
-                view = persistent.acquire(ref);
+                final UnsafeBuffer view = persistent.acquire(ref);
                 if (null == view)
                 {
-                    BlockBackCounters.add(slab, BlockBackCounters.ERRORS_GRANT, 1);
-                    return BlkifStatus.ERROR.value();
+                    status = BlkifStatus.ERROR.value();
+                    break;
                 }
+                segmentAddress[i] = view.addressOffset();
             }
             else
             {
-                handle = grants.map(frontendId, ref, write, mapView);
+                final int handle = grants.map(frontendId, ref, write, mapView);
                 BlockBackCounters.add(slab, BlockBackCounters.GRANT_MAPS, 1);
                 if (handle < 0)
                 {
-                    BlockBackCounters.add(slab, BlockBackCounters.ERRORS_GRANT, 1);
-                    return BlkifStatus.ERROR.value();
+                    status = BlkifStatus.ERROR.value();
+                    break;
                 }
-                view = mapView;
+                segmentHandle[mapped++] = handle;
+                segmentAddress[i] = mapView.addressOffset();
             }
-            try
+        }
+        try
+        {
+            if (BlkifStatus.OKAY.value() != status)
             {
+                BlockBackCounters.add(slab, BlockBackCounters.ERRORS_GRANT, 1);
+                return status;
+            }
+            long sector = firstSector;
+            long bytesMoved = 0;
+            int i = 0;
+            while (i < n)
+            {
+                final int first = segs.firstSect(i);
+                final long start = segmentAddress[i] + ((long)first << SECTOR_SHIFT);
+                int bytes = (segs.lastSect(i) - first + 1) << SECTOR_SHIFT;
+                int j = i + 1;
+                while (j < n && BlkifRequestDescriptor.MAX_SECT == segs.lastSect(j - 1) && 0 == segs.firstSect(j) &&
+                    segmentAddress[j] == segmentAddress[j - 1] + PAGE_SIZE && bytes <= MAX_RUN_BYTES)
+                {
+                    bytes += (segs.lastSect(j) + 1) << SECTOR_SHIFT;
+                    j++;
+                }
+                runView.wrap(start, bytes);
                 if (write)
                 {
-                    store.write(sector, view, first << SECTOR_SHIFT, bytes);
+                    store.write(sector, runView, 0, bytes);
                 }
                 else
                 {
-                    store.read(sector, view, first << SECTOR_SHIFT, bytes);
+                    store.read(sector, runView, 0, bytes);
                 }
+                sector += bytes >>> SECTOR_SHIFT;
+                bytesMoved += bytes;
+                i = j;
             }
-            finally
-            {
-                if (handle >= 0)
-                {
-                    grants.unmap(handle);
-                    BlockBackCounters.add(slab, BlockBackCounters.GRANT_UNMAPS, 1);
-                }
-            }
-            sector += bytes >>> SECTOR_SHIFT;
-            bytesMoved += bytes;
+            BlockBackCounters.add(slab, write ? BlockBackCounters.BYTES_WRITTEN : BlockBackCounters.BYTES_READ,
+                bytesMoved);
+            return status;
         }
-        BlockBackCounters.add(slab, write ? BlockBackCounters.BYTES_WRITTEN : BlockBackCounters.BYTES_READ, bytesMoved);
-        return BlkifStatus.OKAY.value();
+        finally
+        {
+            for (int h = 0; h < mapped; h++)
+            {
+                grants.unmap(segmentHandle[h]);
+            }
+            if (mapped > 0)
+            {
+                BlockBackCounters.add(slab, BlockBackCounters.GRANT_UNMAPS, mapped);
+            }
+        }
     }
 
     private short copyTransfer(final boolean write, final long firstSector, final BlkifSegmentFlyweight segs, final int n)

@@ -7,7 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.ThreadLocalRandom;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 import org.agrona.concurrent.UnsafeBuffer;
 import org.jctools.queues.SpscArrayQueue;
@@ -65,7 +67,7 @@ public class BlockIoBenchmark
     private static final int MACHINE_FRAMES = 16_384;
     private static final int DOM0_FRAMES = 2048;
     private static final int GUEST_FRAMES = 8192;
-    private static final int SPINS_BEFORE_YIELD = 200;
+    private static final int SPINS_BEFORE_PARK = 100;
 
     /** The access pattern. */
     @Param({"RANDOM_READ_4K", "SEQ_READ_64K", "SEQ_WRITE_64K"})
@@ -90,6 +92,7 @@ public class BlockIoBenchmark
     private UnsafeBuffer[] buffers;
     private long sequence;
     private volatile long failures;
+    private volatile Thread waiter;
 
     /**
      * For JMH, which instantiates the state.
@@ -156,13 +159,25 @@ public class BlockIoBenchmark
         int spins = 0;
         while (null == (io = completed.relaxedPoll()))
         {
-            if (++spins < SPINS_BEFORE_YIELD)
+            if (++spins < SPINS_BEFORE_PARK)
             {
                 Thread.onSpinWait();
+                continue;
             }
-            else
+            // park like a guest thread waiting for its I/O, leaving the cores to the driver threads; the callback
+            // offers, fences, then reads the waiter; this thread stores the waiter, fences, then re-polls: one of
+            // the two sees the other's store, so no completion is missed
+            waiter = Thread.currentThread();
+            VarHandle.fullFence(); // the waiter's store before the queue's load (StoreLoad)
+            io = completed.poll();
+            if (null == io)
             {
-                Thread.yield();
+                LockSupport.park(this);
+            }
+            waiter = null;
+            if (null != io)
+            {
+                break;
             }
         }
         final long sector = io.sector();
@@ -239,6 +254,12 @@ public class BlockIoBenchmark
             failures = failures + 1; // only the guest's event-loop thread writes it
         }
         completed.offer(io);
+        VarHandle.fullFence(); // the offer's store before the waiter's load (StoreLoad), pairing with the taker's fence
+        final Thread parked = waiter;
+        if (null != parked)
+        {
+            LockSupport.unpark(parked);
+        }
     }
 
     private void resubmit(final BlockIo io)

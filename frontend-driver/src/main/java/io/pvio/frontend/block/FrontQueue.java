@@ -561,15 +561,17 @@ final class FrontQueue
 
     private void releaseSlotPages(final int id, final boolean hypercallsAllowed)
     {
-        final int count = slotPageCount[id];
-        for (int p = 0; p < count; p++)
-        {
-            releasePage(slotPages[id][p], slotRefs[id][p], hypercallsAllowed);
-        }
+        // last page first: the pool is a stack, so the next request takes them back in ascending order and a run of
+        // machine-consecutive pages stays one, which lets the back end serve it with one disk call
         final int indirectCount = slotIndirectCount[id];
-        for (int p = 0; p < indirectCount; p++)
+        for (int p = indirectCount - 1; p >= 0; p--)
         {
             releasePage(slotIndirectPages[id][p], slotIndirectRefs[id][p], hypercallsAllowed);
+        }
+        final int count = slotPageCount[id];
+        for (int p = count - 1; p >= 0; p--)
+        {
+            releasePage(slotPages[id][p], slotRefs[id][p], hypercallsAllowed);
         }
         slotPageCount[id] = 0;
         slotIndirectCount[id] = 0;
