@@ -127,7 +127,7 @@ final class BlkbackQueue implements Agent, IdleStrategy
             .sectors(store.sectors())
             .readOnly(store.isReadOnly())
             .flushCache(options.flushCache())
-            .discard(options.discard())
+            .discard(options.discard() && !store.isReadOnly())
             .barrier(false)
             .maxIndirectSegments(options.maxIndirectSegments()));
         this.indirectSegments = options.maxIndirectSegments() > 0 ?
