@@ -1,12 +1,14 @@
 package io.pvio.bench.scenario;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 import io.pvio.backend.block.BlockDataPath;
 
 /**
- * A checked scenario. Sizes are bytes, durations nanoseconds.
+ * A checked scenario: a machine, the back end's offer, and guests with their disks and workloads. Sizes are bytes,
+ * durations nanoseconds. Built by {@link ScenarioParser}, which checks every field before anything is built.
  *
  * @param machineMemory bytes of machine memory.
  * @param dom0Memory    bytes given to dom0.
@@ -15,6 +17,44 @@ import io.pvio.backend.block.BlockDataPath;
  */
 public record Scenario(long machineMemory, long dom0Memory, Backend backend, List<Guest> guests)
 {
+    /**
+     * The same scenario with every workload running for {@code durationNanos} after its warm-up instead of its own
+     * duration or count.
+     *
+     * @param durationNanos the measured duration of every workload.
+     * @return a new scenario.
+     */
+    public Scenario withDuration(final long durationNanos)
+    {
+        final List<Guest> changed = new ArrayList<>();
+        for (final Guest guest : guests)
+        {
+            final List<Disk> disks = new ArrayList<>();
+            for (final Disk disk : guest.disks())
+            {
+                final Workload w = disk.workload();
+                disks.add(new Disk(disk.devid(), disk.size(), disk.image(), disk.imageKind(), disk.readOnly(),
+                    disk.frontend(), new Workload(w.random(), w.blockSize(), w.queueDepth(), w.readShare(),
+                    durationNanos, 0, w.warmupNanos(), w.verify(), w.seed(), w.baseline())));
+            }
+            changed.add(new Guest(guest.name(), guest.memory(), List.copyOf(disks)));
+        }
+        return new Scenario(machineMemory, dom0Memory, backend, List.copyOf(changed));
+    }
+
+    /**
+     * Where a disk's bytes live.
+     */
+    public enum ImageKind
+    {
+        /** A sparse image created in a temporary directory and deleted after the run: it starts as zeros. */
+        TEMPORARY,
+        /** An existing image file named by the scenario: its contents are unknown until written. */
+        EXISTING,
+        /** An image file named by the scenario that does not exist yet: created sparse (zeros) and kept. */
+        CREATED
+    }
+
     /**
      * What every back end offers.
      *
@@ -43,19 +83,21 @@ public record Scenario(long machineMemory, long dom0Memory, Backend backend, Lis
     /**
      * A virtual disk and the workload run on it.
      *
-     * @param devid    the virtual device number.
-     * @param size     bytes.
-     * @param image    the image file, or null for a temporary sparse image deleted after the run.
-     * @param readOnly whether the disk refuses writes.
-     * @param frontend what the front end asks for.
-     * @param workload the workload.
+     * @param devid     the virtual device number (51712 is xvda, +16 per disk).
+     * @param size      bytes.
+     * @param image     the image file, or null for a {@link ImageKind#TEMPORARY temporary} image.
+     * @param imageKind where the bytes live.
+     * @param readOnly  whether the disk refuses writes.
+     * @param frontend  what the front end asks for.
+     * @param workload  the workload.
      */
-    public record Disk(long devid, long size, Path image, boolean readOnly, Frontend frontend, Workload workload)
+    public record Disk(
+        int devid, long size, Path image, ImageKind imageKind, boolean readOnly, Frontend frontend, Workload workload)
     {
     }
 
     /**
-     * What a front end asks for.
+     * What a front end asks for; the negotiated values are the smaller of this and the back end's offer.
      *
      * @param persistentGrants whether to use persistent grants.
      * @param indirectSegments the most indirect segments, 0 for none.
@@ -70,10 +112,10 @@ public record Scenario(long machineMemory, long dom0Memory, Backend backend, Lis
      * A workload.
      *
      * @param random        random offsets rather than sequential.
-     * @param blockSize     bytes per I/O.
-     * @param queueDepth    I/Os in flight.
+     * @param blockSize     bytes per I/O, a multiple of 512.
+     * @param queueDepth    I/Os in flight through the split driver.
      * @param readShare     share of reads, 0 to 1.
-     * @param durationNanos how long to run, or 0 when {@code count} is set.
+     * @param durationNanos how long to measure after the warm-up, or 0 when {@code count} is set.
      * @param count         how many I/Os, or 0 when {@code durationNanos} is set.
      * @param warmupNanos   time run before measuring.
      * @param verify        whether every read is checked against the last acknowledged write.
