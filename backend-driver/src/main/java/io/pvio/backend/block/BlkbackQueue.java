@@ -31,8 +31,9 @@ import static io.pvio.ring.blkif.BlkifRequestDescriptor.SEGMENT_LENGTH;
  * One ring of a blkback device and the agent that serves it, on a thread of its own (Linux's per-ring kthread).
  * <p>
  * <b>A pass</b> ({@link #doWork()}): copy each request out of the ring once ({@code RING_COPY_REQUEST}), validate the
- * copy, serve it, write the response in place, and after at most {@value #BUDGET} requests publish the responses
- * with the event-index check, sending an event only when the front end asked for one.
+ * copy, serve it, write the response in place, and publish the responses every {@value #RESPONSE_BATCH} requests and
+ * at the end of the pass (at most {@value #BUDGET} requests) with the event-index check, sending an event only when
+ * the front end asked for one.
  * <p>
  * <b>Idle</b> ({@link #idle(int)}): after a pass with no work the agent keeps polling the ring for
  * {@value #POLL_SPINS} spins and {@value #POLL_YIELDS} yields <em>without</em> arming {@code req_event}, so a busy
@@ -50,6 +51,13 @@ final class BlkbackQueue implements Agent, IdleStrategy
 {
     /** Most requests served before responses are published. */
     static final int BUDGET = 64;
+
+    /**
+     * Responses published together while a pass goes on: often enough that the front end completes and refills while
+     * this agent keeps serving (the two overlap instead of taking turns), rarely enough that an idle front end is
+     * notified at most once per this many requests.
+     */
+    static final int RESPONSE_BATCH = 16;
 
     /** Spins of the polling window. */
     static final int POLL_SPINS = 2_000;
@@ -249,6 +257,10 @@ final class BlkbackQueue implements Agent, IdleStrategy
             {
                 serve();
                 served++;
+                if (0 == served % RESPONSE_BATCH && ring.pushResponsesAndCheckNotify())
+                {
+                    notifyFrontend();
+                }
             }
         }
         catch (final RingProtocolException ex)

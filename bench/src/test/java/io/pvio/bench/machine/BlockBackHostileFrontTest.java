@@ -5,6 +5,7 @@ import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -150,6 +151,19 @@ class BlockBackHostileFrontTest
     @Test
     void aFuzzingFrontEndCannotDisturbAnotherGuest() throws Exception
     {
+        fuzz(5_000);
+    }
+
+    /** Two million random requests: {@code mvn verify -Pstress}. */
+    @Test
+    @Tag("stress-long")
+    void millionsOfRandomRequestsCannotDisturbAnotherGuest() throws Exception
+    {
+        fuzz(100_000);
+    }
+
+    private void fuzz(final int requestsPerRound) throws Exception
+    {
         try (PvMachine machine = PvMachine.start(16_384, 2048))
         {
             final PvDisk good = machine.attachDisk(machine.createGuest("good", 2048), 51712,
@@ -164,7 +178,7 @@ class BlockBackHostileFrontTest
                 try (RawFront fuzzer = new RawFront(machine, machine.createGuest("fuzz" + round, 512), 51712,
                     new MemoryBlockStore(DISK), new BlockBackOptions()))
                 {
-                    for (int i = 0; i < 5_000 && fuzzer.back.state() == XenbusState.CONNECTED; i++)
+                    for (int i = 0; i < requestsPerRound && fuzzer.back.state() == XenbusState.CONNECTED; i++)
                     {
                         if (fuzzer.ring.isFull())
                         {

@@ -66,6 +66,8 @@ final class FrontQueue
     private BlockFrontException failing;
     private String violation;
     private boolean dead;
+    private Thread delivering;
+    private boolean deferredPump;
 
     FrontQueue(
         final BlockFront device,
@@ -164,6 +166,12 @@ final class FrontQueue
                 return false;
             }
             appendPending(io);
+            if (Thread.currentThread() == delivering)
+            {
+                // resubmitted from a completion callback: the response handler pushes once after all callbacks
+                deferredPump = true;
+                return true;
+            }
             notify = pump();
         }
         if (notify)
@@ -225,11 +233,45 @@ final class FrontQueue
         {
             notifyBackend();
         }
-        deliverDone();
+        deliverCallbacksThenPump();
         if (null != broken)
         {
             device.onBroken(broken);
         }
+    }
+
+    /**
+     * Runs the completion callbacks with resubmissions from them deferred, then issues everything they queued with one
+     * push (and at most one event) instead of one per callback.
+     */
+    private void deliverCallbacksThenPump()
+    {
+        synchronized (this)
+        {
+            delivering = Thread.currentThread();
+        }
+        try
+        {
+            deliverDone();
+        }
+        finally
+        {
+            boolean notify = false;
+            synchronized (this)
+            {
+                delivering = null;
+                if (deferredPump && !dead)
+                {
+                    notify = pump();
+                }
+                deferredPump = false;
+            }
+            if (notify)
+            {
+                notifyBackend();
+            }
+        }
+        deliverDone();
     }
 
     /**
