@@ -15,6 +15,7 @@ import io.pvio.hypervisor.xenstore.XenStoreConnection;
 import io.pvio.hypervisor.xenstore.XenStoreException;
 import io.pvio.hypervisor.xenstore.XenbusState;
 import io.pvio.hypervisor.xenstore.XenbusStateWatcher;
+import io.pvio.hypervisor.xenstore.XenbusValues;
 import io.pvio.hypervisor.xenstore.XsError;
 import io.pvio.machine.memory.MachineMemory;
 import io.pvio.ring.BackRing;
@@ -220,7 +221,7 @@ public final class BlockBack implements AutoCloseable
         try
         {
             frontendPath = xs.readString(backendPath + '/' + BlkifXenbusKeys.FRONTEND);
-            frontendId = parseInt(xs.readString(backendPath + '/' + BlkifXenbusKeys.FRONTEND_ID),
+            frontendId = XenbusValues.parseInt(xs.readString(backendPath + '/' + BlkifXenbusKeys.FRONTEND_ID),
                 BlkifXenbusKeys.FRONTEND_ID, 0, XenStore.MAX_DOMAIN_ID);
             watcher = new XenbusStateWatcher(xs, backendPath, frontendPath, this::onFrontendState);
             publishFeatures();
@@ -353,9 +354,9 @@ public final class BlockBack implements AutoCloseable
                 for (int p = 0; p < pages; p++)
                 {
                     final String name = 0 == order ? BlkifXenbusKeys.RING_REF : BlkifXenbusKeys.ringRef(p);
-                    refs[p] = (int)parseLong(xs.readString(dir + '/' + name), name, 0, 0xFFFF_FFFFL);
+                    refs[p] = (int)XenbusValues.parseDecimal(xs.readString(dir + '/' + name), name, 0, 0xFFFF_FFFFL);
                 }
-                final int remotePort = parseInt(xs.readString(dir + '/' + BlkifXenbusKeys.EVENT_CHANNEL),
+                final int remotePort = XenbusValues.parseInt(xs.readString(dir + '/' + BlkifXenbusKeys.EVENT_CHANNEL),
                     BlkifXenbusKeys.EVENT_CHANNEL, 1, Integer.MAX_VALUE);
                 made.add(makeQueue(q, refs, remotePort, persistent));
             }
@@ -537,43 +538,14 @@ public final class BlockBack implements AutoCloseable
     private int optionalInt(final String path, final String name, final int min, final int max, final int absent)
     {
         final String value = readOptional(path);
-        return null == value ? absent : parseInt(value, name, min, max);
+        return null == value ? absent : XenbusValues.parseInt(value, name, min, max);
     }
 
-    static int parseInt(final String value, final String name, final int min, final int max)
-    {
-        return (int)parseLong(value, name, min, max);
-    }
-
-    static long parseLong(final String value, final String name, final long min, final long max)
-    {
-        if (value.isEmpty() || value.length() > 19 || (value.length() > 1 && '0' == value.charAt(0)))
-        {
-            throw new IllegalArgumentException(name + "=\"" + value + "\" (expected: a decimal number " + min + ".." +
-                max + ")");
-        }
-        long result = 0;
-        for (int i = 0; i < value.length(); i++)
-        {
-            final char c = value.charAt(i);
-            if (c < '0' || c > '9')
-            {
-                throw new IllegalArgumentException(name + "=\"" + value + "\" (expected: a decimal number " + min +
-                    ".." + max + ")");
-            }
-            result = result * 10 + (c - '0');
-        }
-        if (result < min || result > max)
-        {
-            throw new IllegalArgumentException(name + "=" + value + " (expected: " + min + ".." + max + ")");
-        }
-        return result;
-    }
 
     private static int parseDevid(final String backendPath)
     {
         final String last = backendPath.substring(backendPath.lastIndexOf('/') + 1);
-        return parseInt(last, "devid", 0, Integer.MAX_VALUE);
+        return XenbusValues.parseInt(last, "devid", 0, Integer.MAX_VALUE);
     }
 
     private static String deviceName(final String backendPath)

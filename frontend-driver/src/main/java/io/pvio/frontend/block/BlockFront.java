@@ -15,6 +15,7 @@ import io.pvio.hypervisor.xenstore.XenStoreConnection;
 import io.pvio.hypervisor.xenstore.XenStoreException;
 import io.pvio.hypervisor.xenstore.XenbusState;
 import io.pvio.hypervisor.xenstore.XenbusStateWatcher;
+import io.pvio.hypervisor.xenstore.XenbusValues;
 import io.pvio.hypervisor.xenstore.XsError;
 import io.pvio.ring.blkif.BlkifOp;
 import io.pvio.ring.blkif.BlkifRequestDescriptor;
@@ -100,7 +101,7 @@ public final class BlockFront implements AutoCloseable
         this.frontendPath = frontendPath;
         this.options = options.copy();
         final String last = frontendPath.substring(frontendPath.lastIndexOf('/') + 1);
-        this.devid = parseInt(last, "devid", 0, Integer.MAX_VALUE);
+        this.devid = XenbusValues.parseInt(last, "devid", 0, Integer.MAX_VALUE);
         this.thread = new Thread(this::run, "xenbus-blkfront-d" + guest.id() + '-' + devid);
         this.thread.setDaemon(true);
         this.xs = xenStore.connect(guest.id(), () -> LockSupport.unpark(thread));
@@ -551,7 +552,7 @@ public final class BlockFront implements AutoCloseable
         try
         {
             backendPath = xs.readString(frontendPath + '/' + BlkifXenbusKeys.BACKEND);
-            backendId = parseInt(xs.readString(frontendPath + '/' + BlkifXenbusKeys.BACKEND_ID),
+            backendId = XenbusValues.parseInt(xs.readString(frontendPath + '/' + BlkifXenbusKeys.BACKEND_ID),
                 BlkifXenbusKeys.BACKEND_ID, 0, XenStore.MAX_DOMAIN_ID);
             watcher = new XenbusStateWatcher(xs, frontendPath, backendPath, this::onBackendState);
             watcher.start();
@@ -720,7 +721,7 @@ public final class BlockFront implements AutoCloseable
 
     private void finishConnect()
     {
-        final long diskSectors = parseLong(readBack(BlkifXenbusKeys.SECTORS), BlkifXenbusKeys.SECTORS, 1,
+        final long diskSectors = XenbusValues.parseDecimal(readBack(BlkifXenbusKeys.SECTORS), BlkifXenbusKeys.SECTORS, 1,
             Long.MAX_VALUE >>> BlkifRequestDescriptor.SECTOR_SHIFT);
         final int size = optionalInt(BlkifXenbusKeys.SECTOR_SIZE, BlkifRequestDescriptor.SECTOR_SIZE, 4096,
             BlkifRequestDescriptor.SECTOR_SIZE);
@@ -931,7 +932,7 @@ public final class BlockFront implements AutoCloseable
     {
         try
         {
-            return parseInt(readBack(node), node, min, max);
+            return XenbusValues.parseInt(readBack(node), node, min, max);
         }
         catch (final XenStoreException ex)
         {
@@ -1002,26 +1003,4 @@ public final class BlockFront implements AutoCloseable
         }
     }
 
-    static int parseInt(final String value, final String name, final int min, final int max)
-    {
-        return (int)parseLong(value, name, min, max);
-    }
-
-    static long parseLong(final String value, final String name, final long min, final long max)
-    {
-        boolean valid = !value.isEmpty() && value.length() <= 19 && (value.length() == 1 || '0' != value.charAt(0));
-        long result = 0;
-        for (int i = 0; valid && i < value.length(); i++)
-        {
-            final char c = value.charAt(i);
-            valid = c >= '0' && c <= '9';
-            result = result * 10 + (c - '0');
-        }
-        if (!valid || result < min || result > max)
-        {
-            throw new IllegalArgumentException(name + "=\"" + value + "\" (expected: a decimal number " + min + ".." +
-                max + ")");
-        }
-        return result;
-    }
 }
