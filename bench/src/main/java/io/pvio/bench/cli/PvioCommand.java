@@ -12,6 +12,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
 /**
  * The {@code pvio} command line. Subcommands:
  * <pre>
+ *   pvio run               a scenario: guests with PV disks, their workloads, the native baseline, a report
  *   pvio ring front-send   front end of a ring shared through a file
  *   pvio ring back-echo    back end of a ring shared through a file
  *   pvio bench ring        ring benchmarks

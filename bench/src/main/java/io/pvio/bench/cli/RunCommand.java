@@ -1,6 +1,8 @@
 package io.pvio.bench.cli;
 
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -10,36 +12,59 @@ import io.pvio.bench.scenario.ScenarioParser;
 import io.pvio.bench.scenario.ScenarioReport;
 import io.pvio.bench.scenario.ScenarioRunner;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
- * {@code pvio run [FILE] [--json PATH]}: runs a scenario (the built-in default without FILE) and prints its report.
- * A bad file exits with {@link PvioCommand#EXIT_USAGE} and a message naming the field, before anything starts; a run
- * whose verification failed exits with {@link PvioCommand#EXIT_FAILURE}.
+ * {@code pvio run [FILE] [--json PATH] [--duration D]}: runs a scenario (the built-in default without FILE) and
+ * prints its report. A bad file or option exits with {@link PvioCommand#EXIT_USAGE} and a message naming the field,
+ * before anything starts; a run in which a read did not match, a written block was not found in its image or an
+ * I/O failed exits with {@link PvioCommand#EXIT_FAILURE}.
  */
 @Command(
     name = "run",
     description = {
-        "Boot a machine (dom0 + guests with PV disks), run the scenario's block workloads, and report IOPS, " +
-            "latency percentiles, notifications per request, grant operations and hypercalls beside the same " +
-            "workload run natively on the image.",
-        "Without FILE, runs the built-in default: two guests, each with a 256 MiB temporary disk, verified random " +
-            "4 KiB reads and writes at queue depth 32 for about 10 s. Example scenarios are in scenarios/."})
+        "Boot a simulated machine (dom0 and guests with PV block devices on disk images), run each disk's workload " +
+            "through blkfront and blkback, then the same workload natively on the image with FileChannel, and " +
+            "report IOPS, MB/s, latency percentiles, notifications per request, grant operations and hypercalls.",
+        "",
+        "Without FILE, runs the built-in default: dom0 and two guests, each with a 256 MiB temporary sparse disk " +
+            "image, verified random 4 KiB reads (70%%) and writes at queue depth 32 for about 10 s.",
+        "",
+        "FILE is YAML or JSON (by its extension, .yaml/.yml/.json, or its first character); the example " +
+            "scenarios in scenarios/ show every field. A file with an error is refused as a whole before anything " +
+            "starts, with a message naming the field, for example: " +
+            "guests[1].disks[0].size: expected a size like 4K, 256M or 4G ..., got \"12X\"."},
+    footer = {
+        "",
+        "Exit status: 0 clean run; 1 a read mismatched, a written block is missing from its image, an I/O failed, " +
+            "or the machine failed; 2 bad arguments or a bad scenario file."})
 final class RunCommand implements Callable<Integer>
 {
+    @Spec
+    private CommandSpec spec;
+
     @Parameters(
         index = "0",
         arity = "0..1",
         paramLabel = "FILE",
-        description = "A scenario in YAML or JSON (.json).")
+        description = "Scenario file, YAML or JSON (default: the built-in scenario, scenarios/default.yaml).")
     private Path file;
 
     @Option(
         names = "--json",
         paramLabel = "PATH",
-        description = "Also write the report as JSON to PATH.")
+        description = "Also write the report as JSON to PATH (measured, counted and derived figures kept apart).")
     private Path json;
+
+    @Option(
+        names = "--duration",
+        paramLabel = "D",
+        description = "Run every workload for D after its warm-up, e.g. 500ms, 10s or 2m, instead of the " +
+            "duration or count the scenario gives.")
+    private String duration;
 
     /**
      * {@inheritDoc}
@@ -47,27 +72,49 @@ final class RunCommand implements Callable<Integer>
     @Override
     public Integer call() throws IOException, InterruptedException
     {
-        final Scenario scenario;
+        final PrintWriter out = spec.commandLine().getOut();
+        final PrintWriter err = spec.commandLine().getErr();
+        Scenario scenario;
         try
         {
             scenario = null == file ? ScenarioParser.defaultScenario() : ScenarioParser.parse(file);
+            if (null != duration)
+            {
+                scenario = scenario.withDuration(ScenarioParser.checkDuration("--duration", duration));
+            }
         }
         catch (final ScenarioException ex)
         {
-            System.err.println("pvio run: " + (null == file ? "" : file + ": ") + ex.getMessage());
+            final String message = ex.getMessage();
+            err.println("pvio run: " + (null == file || message.startsWith(file.toString()) ||
+                message.startsWith("--") ? "" : file + ": ") + message);
+            err.flush();
             return PvioCommand.EXIT_USAGE;
         }
-        System.out.println("scenario: " + (null == file ? "built-in default" : file.toString()));
-        final ScenarioReport report = new ScenarioRunner(scenario, System.out, null != System.console()).run();
-        ScenarioRunner.print(report, System.out);
         if (null != json)
         {
-            ScenarioRunner.writeJson(report, json);
-            System.out.println("report written to " + json);
+            final Path parent = json.toAbsolutePath().getParent();
+            if (Files.isDirectory(json) || null == parent || !Files.isDirectory(parent))
+            {
+                err.println("pvio run: --json: expected a file path in an existing directory, got " + json);
+                err.flush();
+                return PvioCommand.EXIT_USAGE;
+            }
         }
-        if (!report.isClean())
+
+        final ScenarioReport report = new ScenarioRunner(scenario, null == file ? "built-in default" :
+            file.toString(), out, null != System.console()).run();
+        report.print(out);
+        if (null != json)
         {
-            System.err.println("pvio run: verification failed or I/O errors: see the report");
+            report.writeJson(json);
+            out.println("report written to " + json);
+        }
+        out.flush();
+        if (!report.clean())
+        {
+            err.println("pvio run: verification failed or I/O failed: see the report above");
+            err.flush();
             return PvioCommand.EXIT_FAILURE;
         }
         return PvioCommand.EXIT_OK;

@@ -1,6 +1,6 @@
 package io.pvio.bench.scenario;
 
-import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
@@ -8,17 +8,21 @@ import org.agrona.MutableDirectBuffer;
 /**
  * The deterministic parts of a workload: which block each I/O touches, whether it reads or writes, and the bytes a
  * given version of a block holds, so that a read can be checked against the last acknowledged write without keeping
- * the disk's contents in memory. Version 0 is a block never written: zeros.
+ * the disk's contents in memory. Version 0 of a block is zeros (a sparse image never written); every later version
+ * is a pseudo-random function of (seed, block, version), eight bytes at a time.
  */
 final class BlockPattern
 {
+    private static final long GOLDEN = 0x9E3779B97F4A7C15L;
+
     private BlockPattern()
     {
     }
 
+    /** SplitMix64's finaliser: a bijection that scatters every input bit over the output. */
     static long mix(final long value)
     {
-        long z = value + 0x9E3779B97F4A7C15L;
+        long z = value + GOLDEN;
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
         return z ^ (z >>> 31);
@@ -37,25 +41,27 @@ final class BlockPattern
         return u < readShare;
     }
 
-    /** Fills {@code length} bytes with the content of {@code version} of {@code block}. */
-    static void fill(final MutableDirectBuffer buffer, final int offset, final int length, final long seed,
-        final long block, final int version)
+    /** Fills {@code length} bytes (a multiple of 8) with the content of {@code version} of {@code block}. */
+    static void fill(
+        final MutableDirectBuffer buffer, final int offset, final int length, final long seed, final long block,
+        final int version)
     {
         if (0 == version)
         {
             buffer.setMemory(offset, length, (byte)0);
             return;
         }
-        final long base = mix(seed ^ mix(block * 0x9E3779B97F4A7C15L + version));
+        final long base = base(seed, block, version);
         for (int i = 0; i < length; i += 8)
         {
-            buffer.putLong(offset + i, mix(base + i), java.nio.ByteOrder.LITTLE_ENDIAN);
+            buffer.putLong(offset + i, mix(base + i), ByteOrder.LITTLE_ENDIAN);
         }
     }
 
-    /** Whether {@code length} bytes hold the content of {@code version} of {@code block}. */
-    static boolean matches(final DirectBuffer buffer, final int offset, final int length, final long seed,
-        final long block, final int version)
+    /** Whether {@code length} bytes (a multiple of 8) hold the content of {@code version} of {@code block}. */
+    static boolean matches(
+        final DirectBuffer buffer, final int offset, final int length, final long seed, final long block,
+        final int version)
     {
         if (0 == version)
         {
@@ -68,10 +74,10 @@ final class BlockPattern
             }
             return true;
         }
-        final long base = mix(seed ^ mix(block * 0x9E3779B97F4A7C15L + version));
+        final long base = base(seed, block, version);
         for (int i = 0; i < length; i += 8)
         {
-            if (buffer.getLong(offset + i, java.nio.ByteOrder.LITTLE_ENDIAN) != mix(base + i))
+            if (buffer.getLong(offset + i, ByteOrder.LITTLE_ENDIAN) != mix(base + i))
             {
                 return false;
             }
@@ -79,8 +85,8 @@ final class BlockPattern
         return true;
     }
 
-    static ByteBuffer direct(final int bytes)
+    private static long base(final long seed, final long block, final int version)
     {
-        return ByteBuffer.allocateDirect(bytes);
+        return mix(seed ^ mix(block * GOLDEN + version));
     }
 }

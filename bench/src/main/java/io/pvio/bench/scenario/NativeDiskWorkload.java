@@ -1,146 +1,280 @@
 package io.pvio.bench.scenario;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicInteger;
 
-import org.HdrHistogram.Histogram;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
- * The native baseline: the same workload (blocks, read share, block size) issued directly on the image with
- * positional {@code FileChannel} I/O. A synchronous file channel has one I/O in flight per thread, so the baseline
- * runs one thread per queue of the PV disk, the number of back-end threads serving it.
+ * The native baseline: the same workload (pattern, block size, read share, duration or count, seed, verification)
+ * issued directly on the image with positional {@link FileChannel} reads and writes. A synchronous file channel
+ * keeps one I/O in flight per thread, so the baseline's "queue depth" is its thread count: the runner gives it one
+ * thread per queue of the PV disk, as many as the back end has threads serving that disk.
+ * <p>
+ * Thread {@code t} of {@code n} keeps to the blocks {@code b} with {@code b % n == t}, so no two I/Os in flight touch
+ * the same block and verification is exact, as through the split driver. A count is shared out between the
+ * threads; a thread that fails an I/O counts the error and stops. The last thread to finish closes the channel.
  */
-final class NativeDiskWorkload
+final class NativeDiskWorkload implements DiskWorkload
 {
     private final Path image;
-    private final Scenario.Workload workload;
+    private final boolean random;
+    private final int blockSize;
+    private final double readShare;
+    private final long count;
+    private final long seed;
+    private final long stream;
     private final long blocks;
     private final int threads;
-    private final Histogram latency = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
-    private final AtomicLong measured = new AtomicLong();
-    private long elapsedNanos;
+    private final boolean writes;
+    private final BlockVersions versions;
+    private final WorkloadStats stats = new WorkloadStats();
+    private final CountDownLatch finished;
+    private final AtomicInteger running;
+    private volatile boolean stopping;
 
-    NativeDiskWorkload(final Path image, final Scenario.Workload workload, final long diskBytes, final int threads)
+    /**
+     * An engine.
+     *
+     * @param image     the image file.
+     * @param workload  the workload.
+     * @param diskBytes bytes of the image the workload spans.
+     * @param threads   threads, each with one I/O in flight.
+     * @param stream    tells this run's offsets and read/write choices apart from other runs' with the same seed.
+     * @param versions  the block versions to check against and keep, or null not to verify.
+     */
+    NativeDiskWorkload(
+        final Path image, final Scenario.Workload workload, final long diskBytes, final int threads,
+        final long stream, final BlockVersions versions)
     {
         this.image = image;
-        this.workload = workload;
-        this.blocks = diskBytes / workload.blockSize();
-        this.threads = threads;
+        this.random = workload.random();
+        this.blockSize = workload.blockSize();
+        this.readShare = workload.readShare();
+        this.count = workload.count();
+        this.seed = workload.seed();
+        this.stream = stream;
+        this.blocks = diskBytes / blockSize;
+        if (blocks < 1 || threads < 1 || (null != versions && versions.blocks() != blocks))
+        {
+            throw new IllegalArgumentException("diskBytes=" + diskBytes + " blockSize=" + blockSize + " threads=" +
+                threads + (null == versions ? "" : " versions=" + versions.blocks()));
+        }
+        this.threads = (int)Math.min(threads, blocks);
+        this.writes = readShare < 1.0;
+        this.versions = versions;
+        this.finished = new CountDownLatch(this.threads);
+        this.running = new AtomicInteger(this.threads);
     }
 
-    int threads()
+    /**
+     * {@inheritDoc}
+     */
+    @Override
+    public void start(final long measureFromNanos)
+    {
+        stats.measureFrom(measureFromNanos);
+        final FileChannel channel;
+        try
+        {
+            channel = writes ? FileChannel.open(image, StandardOpenOption.READ, StandardOpenOption.WRITE) :
+                FileChannel.open(image, StandardOpenOption.READ);
+        }
+        catch (final IOException ex)
+        {
+            stats.error(image + ": " + ex);
+            for (int t = 0; t < threads; t++)
+            {
+                finished.countDown();
+            }
+            return;
+        }
+        for (int t = 0; t < threads; t++)
+        {
+            final int index = t;
+            final long share = 0 == count ? Long.MAX_VALUE : count / threads + (t < count % threads ? 1 : 0);
+            final Thread worker = new Thread(() -> run(channel, index, share), "native-baseline-" + image
+                .getFileName() + '-' + t);
+            worker.setDaemon(true);
+            worker.start();
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    @Override
+    public void stop()
+    {
+        stopping = true;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    @Override
+    public boolean awaitFinished(final long timeout, final TimeUnit unit) throws InterruptedException
+    {
+        return finished.await(timeout, unit);
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    @Override
+    public WorkloadStats stats()
+    {
+        return stats;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    @Override
+    public int inFlight()
     {
         return threads;
     }
 
-    /**
-     * Runs the baseline for the workload's duration (or count) after its warm-up.
-     *
-     * @return I/Os per second over the measured window.
-     */
-    double run() throws IOException, InterruptedException
+    private void run(final FileChannel channel, final int thread, final long share)
     {
-        try (FileChannel channel = FileChannel.open(image, StandardOpenOption.READ,
-            workload.readShare() < 1.0 ? StandardOpenOption.WRITE : StandardOpenOption.READ))
+        try
         {
-            final long start = System.nanoTime();
-            final long measureFrom = start + workload.warmupNanos();
-            final long end = 0 == workload.count() ? measureFrom + workload.durationNanos() : Long.MAX_VALUE;
-            final long perThread = 0 == workload.count() ? Long.MAX_VALUE : Math.max(1, workload.count() / threads);
-            final Thread[] workers = new Thread[threads];
-            final Throwable[] failure = new Throwable[1];
-            for (int t = 0; t < threads; t++)
+            loop(channel, thread, share);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            stats.error(image + ": " + ex);
+        }
+        finally
+        {
+            if (0 == running.decrementAndGet())
             {
-                final int stream = 1000 + t;
-                workers[t] = new Thread(() ->
+                try
                 {
-                    try
-                    {
-                        loop(channel, stream, measureFrom, end, perThread);
-                    }
-                    catch (final IOException ex)
-                    {
-                        synchronized (failure)
-                        {
-                            failure[0] = ex;
-                        }
-                    }
-                }, "native-baseline-" + t);
-                workers[t].start();
+                    channel.close();
+                }
+                catch (final IOException ex)
+                {
+                    stats.error(image + ": closing: " + ex);
+                }
             }
-            for (final Thread worker : workers)
-            {
-                worker.join();
-            }
-            if (null != failure[0])
-            {
-                throw new UncheckedIOException((IOException)failure[0]);
-            }
-            elapsedNanos = Math.max(1, Math.min(System.nanoTime(), end) - measureFrom);
-            return measured.get() * 1e9 / elapsedNanos;
+            finished.countDown();
         }
     }
 
-    synchronized Histogram latency()
+    private void loop(final FileChannel channel, final int thread, final long share) throws IOException
     {
-        return latency.copy();
-    }
-
-    private void loop(final FileChannel channel, final int stream, final long measureFrom, final long end,
-        final long count) throws IOException
-    {
-        final int blockSize = workload.blockSize();
         final ByteBuffer buffer = ByteBuffer.allocateDirect(blockSize);
         final UnsafeBuffer view = new UnsafeBuffer(buffer);
-        final Histogram local = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
-        long n = 0;
-        long sequential = (blocks / threads) * (stream - 1000);
-        while (n < count)
+        final long owned = (blocks - thread + threads - 1) / threads;
+        final long threadStream = stream + thread;
+        long sequential = 0;
+        for (long n = 0; n < share && !stopping; n++)
         {
-            final long started = System.nanoTime();
-            if (started >= end)
-            {
-                break;
-            }
-            final long block = workload.random() ? BlockPattern.draw(workload.seed(), stream, n, blocks) :
-                sequential++ % blocks;
+            final long index = random ? BlockPattern.draw(seed, threadStream, n, owned) : sequential++ % owned;
+            final long block = index * threads + thread;
             final long position = block * blockSize;
+            final boolean read = BlockPattern.isRead(seed, threadStream, n, readShare);
+            final int version = read || null == versions ? 1 : versions.next(block);
             buffer.clear();
-            if (BlockPattern.isRead(workload.seed(), stream, n, workload.readShare()))
+            if (!read)
             {
-                int read;
-                do
-                {
-                    read = channel.read(buffer, position + buffer.position());
-                }
-                while (read >= 0 && buffer.hasRemaining());
+                BlockPattern.fill(view, 0, blockSize, seed, block, version);
+            }
+            final long started = System.nanoTime();
+            if (read)
+            {
+                readFully(channel, buffer, position);
             }
             else
             {
-                BlockPattern.fill(view, 0, blockSize, workload.seed(), block, 1);
-                while (buffer.hasRemaining())
+                writeFully(channel, buffer, position);
+            }
+            stats.completed(started, System.nanoTime(), blockSize);
+            if (null != versions)
+            {
+                if (!read)
                 {
-                    channel.write(buffer, position + buffer.position());
+                    versions.set(block, version);
+                }
+                else if (BlockVersions.UNKNOWN != versions.get(block))
+                {
+                    stats.checked(BlockPattern.matches(view, 0, blockSize, seed, block, versions.get(block)));
                 }
             }
-            final long finished = System.nanoTime();
-            if (started >= measureFrom)
-            {
-                measured.incrementAndGet();
-                local.recordValue(Math.min(finished - started, local.getHighestTrackableValue()));
-            }
-            n++;
         }
-        synchronized (this)
+    }
+
+    private void readFully(final FileChannel channel, final ByteBuffer buffer, final long position)
+        throws IOException
+    {
+        while (buffer.hasRemaining())
         {
-            latency.add(local);
+            if (channel.read(buffer, position + buffer.position()) < 0)
+            {
+                throw new IOException("end of image at " + (position + buffer.position()) + " reading block at " +
+                    position);
+            }
         }
+    }
+
+    private static void writeFully(final FileChannel channel, final ByteBuffer buffer, final long position)
+        throws IOException
+    {
+        while (buffer.hasRemaining())
+        {
+            channel.write(buffer, position + buffer.position());
+        }
+    }
+
+    /**
+     * Reads every block of the image that holds a written version and compares it with that version: whether what
+     * the workload wrote, as acknowledged, is what the image file holds. Read through a channel of its own.
+     *
+     * @param image     the image file.
+     * @param versions  the versions the workload left.
+     * @param blockSize bytes per block.
+     * @param seed      the workload's seed.
+     * @return {blocks checked, blocks that differ}.
+     * @throws IOException if the image cannot be read.
+     */
+    static long[] checkImage(final Path image, final BlockVersions versions, final int blockSize, final long seed)
+        throws IOException
+    {
+        final ByteBuffer buffer = ByteBuffer.allocateDirect(blockSize);
+        final UnsafeBuffer view = new UnsafeBuffer(buffer);
+        long checked = 0;
+        long differ = 0;
+        try (FileChannel channel = FileChannel.open(image, StandardOpenOption.READ))
+        {
+            for (long block = 0; block < versions.blocks(); block++)
+            {
+                final int version = versions.get(block);
+                if (version > 0)
+                {
+                    buffer.clear();
+                    while (buffer.hasRemaining())
+                    {
+                        if (channel.read(buffer, block * blockSize + buffer.position()) < 0)
+                        {
+                            break;
+                        }
+                    }
+                    checked++;
+                    if (buffer.hasRemaining() || !BlockPattern.matches(view, 0, blockSize, seed, block, version))
+                    {
+                        differ++;
+                    }
+                }
+            }
+        }
+        return new long[]{ checked, differ };
     }
 }

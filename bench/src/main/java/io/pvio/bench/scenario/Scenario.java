@@ -10,12 +10,14 @@ import io.pvio.backend.block.BlockDataPath;
  * A checked scenario: a machine, the back end's offer, and guests with their disks and workloads. Sizes are bytes,
  * durations nanoseconds. Built by {@link ScenarioParser}, which checks every field before anything is built.
  *
+ * @param description   what the scenario is about, printed before it runs; empty if none.
  * @param machineMemory bytes of machine memory.
  * @param dom0Memory    bytes given to dom0.
  * @param backend       the back end's offer, the same for every disk.
  * @param guests        the guests, at least one.
  */
-public record Scenario(long machineMemory, long dom0Memory, Backend backend, List<Guest> guests)
+public record Scenario(
+    String description, long machineMemory, long dom0Memory, Backend backend, List<Guest> guests)
 {
     /**
      * The same scenario with every workload running for {@code durationNanos} after its warm-up instead of its own
@@ -39,7 +41,7 @@ public record Scenario(long machineMemory, long dom0Memory, Backend backend, Lis
             }
             changed.add(new Guest(guest.name(), guest.memory(), List.copyOf(disks)));
         }
-        return new Scenario(machineMemory, dom0Memory, backend, List.copyOf(changed));
+        return new Scenario(description, machineMemory, dom0Memory, backend, List.copyOf(changed));
     }
 
     /**

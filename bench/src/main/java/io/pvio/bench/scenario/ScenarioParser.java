@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -14,9 +15,12 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
 import io.pvio.backend.block.BlockDataPath;
@@ -25,40 +29,60 @@ import io.pvio.ring.blkif.BlkifXenbusKeys;
 
 /**
  * Reads a scenario from YAML or JSON and checks every field before anything is built. The first error found is
- * thrown as a {@link ScenarioException} whose message names the field by its path (for example
- * {@code guests[1].disks[0].size}), what was found and what was expected. Unknown fields are errors.
+ * thrown as a {@link ScenarioException} whose message names the field by its path, says what was expected and what
+ * was found, for example {@code guests[1].disks[0].size: expected a size like 4K, 256M or 4G from 1048576 to
+ * 1099511627776 bytes, got "12X"}. Unknown fields and repeated keys are errors. Every field but {@code guests} has a
+ * default:
  * <pre>
+ * description: text                     # optional, printed before the run
  * machine:   { memory: 512M, dom0-memory: 64M }
- * backend:   { data-path: grant-map, persistent-grants: true, max-indirect-segments: 256, max-queues: 4,
- *              max-ring-page-order: 4 }
+ * backend:   { data-path: grant-map,    # or grant-copy
+ *              persistent-grants: true, max-indirect-segments: 256, max-queues: 4, max-ring-page-order: 4 }
  * guests:
- *   - name: guest1
+ *   - name: guest1                      # default guest&lt;n&gt;
  *     memory: 64M
  *     disks:
- *       - size: 256M                      # or image: /path/to/raw.img (size then defaults to the file's)
+ *       - devid: 51712                  # default 51712 (xvda) + 16 per disk
+ *         size: 256M                    # without image: a temporary sparse image, deleted after the run
+ *         image: /path/to/raw.img       # an existing image (size defaults to the file's), or a new one to create
+ *                                       # (size required; the file is kept)
  *         read-only: false
  *         frontend: { persistent-grants: true, indirect-segments: 256, queues: 1, ring-pages: 1 }
- *         workload: { pattern: random, block-size: 4K, queue-depth: 32, read-share: 0.7,
- *                     duration: 10s,      # or count: 100000
- *                     warmup: 1s, verify: true, seed: 1, baseline: true }
+ *         workload: { pattern: random,  # or sequential
+ *                     block-size: 4K, queue-depth: 32, read-share: 0.7,   # or 70%
+ *                     duration: 10s,    # or count: 100000 (I/Os); duration defaults to 10s
+ *                     warmup: 1s,       # default 1s with a duration, 0 with a count
+ *                     verify: true, seed: 1, baseline: true }
  * </pre>
+ * Sizes are whole numbers with an optional binary unit (K, M, G, T; "KiB", "KB" and "K" all mean 1024); durations
+ * are numbers with {@code ms}, {@code s} or {@code m}; a read share is a number from 0 to 1 or a percentage.
  */
 public final class ScenarioParser
 {
-    /** The first virtual device number given to a guest's disks ({@code xvda}); the next disks get +16. */
-    public static final long FIRST_DEVID = 51712;
+    /** The virtual device number of a guest's first disk ({@code xvda}); each next disk gets 16 more. */
+    public static final int FIRST_DEVID = 51712;
 
-    private static final Pattern SIZE = Pattern.compile("([0-9]+)\\s*([KMGT]?)(i?B)?", Pattern.CASE_INSENSITIVE);
-    private static final Pattern DURATION = Pattern.compile("([0-9]+(?:\\.[0-9]+)?)\\s*(ms|s|m)",
+    /** The most blocks a verified disk may have: verification keeps a 4-byte version per block. */
+    public static final long MAX_VERIFIED_BLOCKS = 1L << 24;
+
+    private static final String SIZE_EXPECTED = "a size like 4K, 256M or 4G";
+    private static final String DURATION_EXPECTED = "a duration like 500ms, 10s or 2m";
+    private static final Pattern SIZE = Pattern.compile("([0-9]{1,15})\\s*(?:([KMGT])(?:i?B)?|B)?",
         Pattern.CASE_INSENSITIVE);
+    private static final Pattern DURATION = Pattern.compile("([0-9]{1,9}(?:\\.[0-9]{1,9})?)\\s*(ms|s|m)",
+        Pattern.CASE_INSENSITIVE);
+    private static final long MIN_DURATION_NANOS = 100_000_000L;
+    private static final long MAX_DURATION_NANOS = 3_600_000_000_000L;
     private static final long MAX_MEMORY = 64L << 30;
+    private static final long MAX_DISK = 1L << 40;
 
     private ScenarioParser()
     {
     }
 
     /**
-     * Parses a file: YAML unless its name ends in {@code .json}.
+     * Parses a file: JSON if its name ends in {@code .json}, YAML if in {@code .yaml} or {@code .yml}, otherwise
+     * JSON if its first non-blank character is <code>{</code>, else YAML.
      *
      * @param file the scenario file.
      * @return the checked scenario.
@@ -71,15 +95,22 @@ public final class ScenarioParser
         {
             text = Files.readString(file, StandardCharsets.UTF_8);
         }
-        catch (final IOException ex)
+        catch (final NoSuchFileException ex)
         {
-            throw new ScenarioException(file + ": cannot read: " + ex.getMessage());
+            throw new ScenarioException(file + ": cannot read: no such file");
         }
-        return parse(text, file.toString().toLowerCase(Locale.ROOT).endsWith(".json"), file.toString());
+        catch (final IOException | RuntimeException ex)
+        {
+            throw new ScenarioException(file + ": cannot read: " + ex);
+        }
+        final String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        final boolean json = name.endsWith(".json") ||
+            (!name.endsWith(".yaml") && !name.endsWith(".yml") && text.stripLeading().startsWith("{"));
+        return parse(text, json, file.toString());
     }
 
     /**
-     * Parses the built-in default scenario.
+     * Parses the built-in default scenario, the class-path resource {@code /scenarios/default.yaml}.
      *
      * @return the checked scenario.
      */
@@ -104,7 +135,7 @@ public final class ScenarioParser
      *
      * @param text   the scenario.
      * @param json   true for JSON, false for YAML.
-     * @param origin where it came from, for messages.
+     * @param origin where it came from, for messages about the text as a whole.
      * @return the checked scenario.
      * @throws ScenarioException if it is malformed or a field is wrong.
      */
@@ -113,24 +144,90 @@ public final class ScenarioParser
         final JsonNode root;
         try
         {
-            root = (json ? new ObjectMapper() : new ObjectMapper(new YAMLFactory())).readTree(text);
+            final JsonFactory factory = json ?
+                JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build() :
+                YAMLFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+            root = new ObjectMapper(factory).readTree(text);
         }
         catch (final JsonProcessingException ex)
         {
-            throw new ScenarioException(origin + ": not valid " + (json ? "JSON" : "YAML") + ": " +
-                ex.getOriginalMessage() + (null == ex.getLocation() ? "" : " at line " +
-                ex.getLocation().getLineNr()));
+            final String detail = null == ex.getOriginalMessage() ? ex.getClass().getSimpleName() :
+                ex.getOriginalMessage().strip().replaceAll("\\s*\\n\\s*", " ");
+            throw new ScenarioException(origin + ": not valid " + (json ? "JSON" : "YAML") + ": " + detail +
+                (null == ex.getLocation() ? "" : " (line " + ex.getLocation().getLineNr() + ')'));
         }
         if (null == root || !root.isObject())
         {
-            throw new ScenarioException(origin + ": expected a mapping with machine, backend and guests");
+            throw new ScenarioException(origin + ": expected a mapping with machine, backend and guests, got " +
+                (null == root || root.isMissingNode() ? "nothing" : Fields.describe(root)));
         }
         return scenario(new Fields(root, ""));
     }
 
+    /**
+     * Parses a size such as {@code 4K}, {@code 256M}, {@code 4G} or {@code 4096}.
+     *
+     * @param text the size.
+     * @return bytes, or -1 if {@code text} is not a size.
+     */
+    public static long parseSize(final String text)
+    {
+        final Matcher m = SIZE.matcher(text.trim());
+        if (!m.matches())
+        {
+            return -1;
+        }
+        final int shift = null == m.group(2) ? 0 : 10 * ("KMGT".indexOf(m.group(2).toUpperCase(Locale.ROOT)) + 1);
+        final long number = Long.parseLong(m.group(1));
+        return number > (Long.MAX_VALUE >> shift) ? -1 : number << shift;
+    }
+
+    /**
+     * Parses a duration such as {@code 500ms}, {@code 10s}, {@code 1.5s} or {@code 2m}.
+     *
+     * @param text the duration.
+     * @return nanoseconds, or -1 if {@code text} is not a duration.
+     */
+    public static long parseDuration(final String text)
+    {
+        final Matcher m = DURATION.matcher(text.trim());
+        if (!m.matches())
+        {
+            return -1;
+        }
+        final String unit = m.group(2).toLowerCase(Locale.ROOT);
+        final double scale = "ms".equals(unit) ? 1e6 : "s".equals(unit) ? 1e9 : 60e9;
+        return Math.round(Double.parseDouble(m.group(1)) * scale);
+    }
+
+    /**
+     * Checks a workload duration given on the command line, with the same rule as the {@code duration} field.
+     *
+     * @param name what to call it in the message, for example {@code --duration}.
+     * @param text the duration.
+     * @return nanoseconds.
+     * @throws ScenarioException naming {@code name} if it is not a duration from 100 ms to one hour.
+     */
+    public static long checkDuration(final String name, final String text)
+    {
+        final long nanos = parseDuration(text);
+        if (nanos < MIN_DURATION_NANOS || nanos > MAX_DURATION_NANOS)
+        {
+            throw new ScenarioException(name + ": expected " + durationExpected(MIN_DURATION_NANOS,
+                MAX_DURATION_NANOS) + ", got \"" + text + '"');
+        }
+        return nanos;
+    }
+
+    private static String durationExpected(final long min, final long max)
+    {
+        return DURATION_EXPECTED + " from " + min / 1_000_000 + "ms to " + max / 1_000_000_000 + "s";
+    }
+
     private static Scenario scenario(final Fields root)
     {
-        root.allow("machine", "backend", "guests");
+        root.allow("description", "machine", "backend", "guests");
+        final String description = root.string("description", "", false).strip();
         final Fields machine = root.object("machine");
         machine.allow("memory", "dom0-memory");
         final long machineMemory = machine.size("memory", 512L << 20, 16L << 20, MAX_MEMORY);
@@ -150,86 +247,153 @@ public final class ScenarioParser
         final List<Fields> guestNodes = root.list("guests", 1, 32);
         final List<Scenario.Guest> guests = new ArrayList<>();
         final Set<String> names = new HashSet<>();
+        final Set<Path> images = new HashSet<>();
         long guestMemory = 0;
         for (int g = 0; g < guestNodes.size(); g++)
         {
             final Fields guest = guestNodes.get(g);
             guest.allow("name", "memory", "disks");
-            final String name = guest.string("name", "guest" + (g + 1));
+            final String name = guest.string("name", "guest" + (g + 1), true);
             if (!name.matches("[A-Za-z0-9_-]{1,32}"))
             {
-                throw guest.error("name", "\"" + name + "\"", "1 to 32 letters, digits, '-' or '_'");
+                throw guest.error("name", '"' + name + '"', "1 to 32 letters, digits, '-' or '_'");
             }
             if (!names.add(name))
             {
-                throw guest.error("name", "\"" + name + "\"", "a name no other guest has");
+                throw guest.error("name", '"' + name + '"', "a name no other guest has");
             }
             final long memory = guest.size("memory", 64L << 20, 4L << 20, MAX_MEMORY);
             guestMemory += memory;
             final List<Fields> diskNodes = guest.list("disks", 1, 8);
             final List<Scenario.Disk> disks = new ArrayList<>();
+            final Set<Integer> devids = new HashSet<>();
             for (int d = 0; d < diskNodes.size(); d++)
             {
-                disks.add(disk(diskNodes.get(d), FIRST_DEVID + 16L * d));
+                final Scenario.Disk disk = disk(diskNodes.get(d), FIRST_DEVID + 16 * d, images);
+                if (!devids.add(disk.devid()))
+                {
+                    throw diskNodes.get(d).error("devid", Integer.toString(disk.devid()),
+                        "a device number no other disk of this guest has");
+                }
+                disks.add(disk);
             }
             guests.add(new Scenario.Guest(name, memory, List.copyOf(disks)));
         }
         if (dom0Memory + guestMemory > machineMemory)
         {
-            throw machine.error("memory", (machineMemory >> 20) + "M", "at least dom0-memory + every guest's memory = " +
-                ((dom0Memory + guestMemory) >> 20) + "M");
+            throw machine.error("memory", (machineMemory >> 20) + "M", "at least dom0-memory + every guest's memory" +
+                " = " + ((dom0Memory + guestMemory) >> 20) + "M");
         }
-        return new Scenario(machineMemory, dom0Memory, back, List.copyOf(guests));
+        return new Scenario(description, machineMemory, dom0Memory, back, List.copyOf(guests));
     }
 
-    private static Scenario.Disk disk(final Fields disk, final long defaultDevid)
+    private static Scenario.Disk disk(final Fields disk, final int defaultDevid, final Set<Path> images)
     {
         disk.allow("devid", "size", "image", "read-only", "frontend", "workload");
-        final long devid = disk.integer("devid", (int)defaultDevid, 0, Integer.MAX_VALUE);
-        final String imageText = disk.string("image", null);
-        final Path image = null == imageText ? null : Path.of(imageText);
-        long size;
-        if (null != image && !disk.has("size"))
+        final int devid = disk.integer("devid", defaultDevid, 1, Integer.MAX_VALUE);
+        final String imageText = disk.string("image", null, false);
+        final boolean readOnly = disk.bool("read-only", false);
+        final Path image;
+        final Scenario.ImageKind kind;
+        final long size;
+        if (null == imageText)
         {
-            if (!Files.isRegularFile(image))
-            {
-                throw disk.error("image", "\"" + imageText + "\"", "an existing raw image file (or give a size)");
-            }
-            try
-            {
-                size = Files.size(image);
-            }
-            catch (final IOException ex)
-            {
-                throw disk.error("image", "\"" + imageText + "\"", "a readable file: " + ex.getMessage());
-            }
-            if (size < 1 << 20 || 0 != size % 4096)
-            {
-                throw disk.error("image", size + " bytes", "a multiple of 4096 bytes, at least 1M");
-            }
+            image = null;
+            kind = Scenario.ImageKind.TEMPORARY;
+            size = diskSize(disk, 256L << 20);
         }
         else
         {
-            size = disk.size("size", 256L << 20, 1L << 20, 1L << 40);
-            if (0 != size % 4096)
+            image = Path.of(imageText).toAbsolutePath().normalize();
+            if (!images.add(image))
             {
-                throw disk.error("size", Long.toString(size), "a multiple of 4K");
+                throw disk.error("image", '"' + imageText + '"', "an image no other disk uses");
+            }
+            if (Files.isRegularFile(image))
+            {
+                kind = Scenario.ImageKind.EXISTING;
+                size = existingImageSize(disk, imageText, image, readOnly);
+            }
+            else if (Files.exists(image))
+            {
+                throw disk.error("image", '"' + imageText + '"', "a regular file");
+            }
+            else
+            {
+                kind = Scenario.ImageKind.CREATED;
+                if (!disk.has("size"))
+                {
+                    throw disk.error("image", '"' + imageText + '"', "an existing raw image file, or a size to " +
+                        "create it with");
+                }
+                if (readOnly)
+                {
+                    throw disk.error("image", '"' + imageText + '"', "an existing raw image file for a read-only " +
+                        "disk");
+                }
+                if (null == image.getParent() || !Files.isDirectory(image.getParent()))
+                {
+                    throw disk.error("image", '"' + imageText + '"', "a path in an existing directory");
+                }
+                size = diskSize(disk, 0);
             }
         }
-        final boolean readOnly = disk.bool("read-only", false);
 
         final Fields front = disk.object("frontend");
         front.allow("persistent-grants", "indirect-segments", "queues", "ring-pages");
+        final boolean persistent = front.bool("persistent-grants", true);
+        final int indirect = front.integer("indirect-segments", 256, 0, BlkifRequestDescriptor.MAX_INDIRECT_SEGMENTS);
+        final int queues = front.integer("queues", 1, 1, BlkifXenbusKeys.MAX_QUEUES_LIMIT);
         final int ringPages = front.integer("ring-pages", 1, 1, 1 << BlkifXenbusKeys.MAX_RING_PAGE_ORDER_LIMIT);
-        if (Integer.bitCount(ringPages) != 1)
+        if (1 != Integer.bitCount(ringPages))
         {
             throw front.error("ring-pages", Integer.toString(ringPages), "1, 2, 4, 8 or 16");
         }
-        final Scenario.Frontend frontend = new Scenario.Frontend(front.bool("persistent-grants", true),
-            front.integer("indirect-segments", 256, 0, BlkifRequestDescriptor.MAX_INDIRECT_SEGMENTS),
-            front.integer("queues", 1, 1, BlkifXenbusKeys.MAX_QUEUES_LIMIT), ringPages);
+        return new Scenario.Disk(devid, size, image, kind, readOnly,
+            new Scenario.Frontend(persistent, indirect, queues, ringPages), workload(disk.object("workload"), size,
+            readOnly));
+    }
 
-        final Fields work = disk.object("workload");
+    private static long diskSize(final Fields disk, final long fallback)
+    {
+        final long size = disk.size("size", fallback, 1L << 20, MAX_DISK);
+        if (0 != size % 4096)
+        {
+            throw disk.error("size", Long.toString(size), "a multiple of 4K");
+        }
+        return size;
+    }
+
+    private static long existingImageSize(
+        final Fields disk, final String imageText, final Path image, final boolean readOnly)
+    {
+        final long size;
+        try
+        {
+            size = Files.size(image);
+        }
+        catch (final IOException ex)
+        {
+            throw disk.error("image", '"' + imageText + '"', "a readable file (" + ex + ')');
+        }
+        if (!Files.isReadable(image) || (!readOnly && !Files.isWritable(image)))
+        {
+            throw disk.error("image", '"' + imageText + '"', readOnly ? "a readable file" : "a writable file " +
+                "(or read-only: true)");
+        }
+        if (size < 1 << 20 || size > MAX_DISK || 0 != size % 4096)
+        {
+            throw disk.error("image", '"' + imageText + "\" of " + size + " bytes", "a multiple of 4K from 1M to 1T");
+        }
+        if (disk.has("size") && disk.size("size", size, 0, Long.MAX_VALUE) != size)
+        {
+            throw disk.error("size", disk.text("size"), "the image's size " + size + " bytes (or no size)");
+        }
+        return size;
+    }
+
+    private static Scenario.Workload workload(final Fields work, final long size, final boolean readOnly)
+    {
         work.allow("pattern", "block-size", "queue-depth", "read-share", "duration", "count", "warmup", "verify",
             "seed", "baseline");
         final boolean random = "random".equals(work.choice("pattern", "random", "random", "sequential"));
@@ -246,22 +410,29 @@ public final class ScenarioParser
         final double readShare = work.share("read-share", 0.7);
         if (readOnly && readShare < 1.0)
         {
-            throw work.error("read-share", Double.toString(readShare), "1 (or 100%) on a read-only disk");
+            throw work.error("read-share", work.has("read-share") ? work.text("read-share") : "0.7 (the default)",
+                "1 (or 100%) on a read-only disk");
         }
         if (work.has("duration") && work.has("count"))
         {
             throw work.error("count", work.text("count"), "either duration or count, not both");
         }
         final long count = work.has("count") ? work.longInteger("count", 0, 1, 1L << 40) : 0;
-        final long duration = 0 == count ? work.duration("duration", 10_000_000_000L, 100_000_000L, 3_600_000_000_000L) :
-            0;
+        final long duration = 0 == count ?
+            work.duration("duration", 10_000_000_000L, MIN_DURATION_NANOS, MAX_DURATION_NANOS) : 0;
         final long warmup = work.duration("warmup", 0 == count ? 1_000_000_000L : 0, 0, 600_000_000_000L);
-        return new Scenario.Disk(devid, size, image, readOnly, frontend, new Scenario.Workload(random, blockSize, depth,
-            readShare, duration, count, warmup, work.bool("verify", true), work.longInteger("seed", 1, 0,
-            Long.MAX_VALUE), work.bool("baseline", true)));
+        final boolean verify = work.bool("verify", true);
+        if (verify && size / blockSize > MAX_VERIFIED_BLOCKS)
+        {
+            throw work.error("verify", "true for " + size / blockSize + " blocks", "at most " + MAX_VERIFIED_BLOCKS +
+                " blocks (disk size / block-size) to verify; use a larger block-size or verify: false");
+        }
+        final long seed = work.longInteger("seed", 1, 0, Long.MAX_VALUE);
+        return new Scenario.Workload(random, blockSize, depth, readShare, duration, count, warmup, verify, seed,
+            work.bool("baseline", true));
     }
 
-    /** An object node being read, with the path used in messages. */
+    /** An object node being read, with its path for messages. */
     private static final class Fields
     {
         private final JsonNode node;
@@ -282,7 +453,7 @@ public final class ScenarioParser
                 if (!allowed.contains(name))
                 {
                     throw new ScenarioException(where(name) + ": unknown field (expected one of: " +
-                        String.join(", ", names) + ")");
+                        String.join(", ", names) + ')');
                 }
             }
         }
@@ -294,7 +465,7 @@ public final class ScenarioParser
 
         String text(final String name)
         {
-            return node.get(name).asText();
+            return describe(node.get(name));
         }
 
         ScenarioException error(final String name, final String found, final String expected)
@@ -306,8 +477,7 @@ public final class ScenarioParser
         {
             if (!has(name))
             {
-                return new Fields(com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode(),
-                    where(name));
+                return new Fields(JsonNodeFactory.instance.objectNode(), where(name));
             }
             final JsonNode child = node.get(name);
             if (!child.isObject())
@@ -319,14 +489,15 @@ public final class ScenarioParser
 
         List<Fields> list(final String name, final int min, final int max)
         {
+            final String expected = "a list of " + min + " to " + max + " entries";
             if (!has(name))
             {
-                throw new ScenarioException(where(name) + ": missing (expected a list of " + min + " to " + max + ")");
+                throw error(name, "nothing", expected);
             }
             final JsonNode child = node.get(name);
             if (!child.isArray() || child.size() < min || child.size() > max)
             {
-                throw error(name, describe(child), "a list of " + min + " to " + max + " entries");
+                throw error(name, describe(child), expected);
             }
             final List<Fields> list = new ArrayList<>();
             for (int i = 0; i < child.size(); i++)
@@ -342,14 +513,14 @@ public final class ScenarioParser
             return list;
         }
 
-        String string(final String name, final String fallback)
+        String string(final String name, final String fallback, final boolean numbersToo)
         {
             if (!has(name))
             {
                 return fallback;
             }
             final JsonNode value = node.get(name);
-            if (!value.isTextual() && !value.isNumber())
+            if (!value.isTextual() && !(numbersToo && value.isIntegralNumber()))
             {
                 throw error(name, describe(value), "a string");
             }
@@ -358,15 +529,19 @@ public final class ScenarioParser
 
         String choice(final String name, final String fallback, final String... choices)
         {
-            final String value = string(name, fallback);
+            if (!has(name))
+            {
+                return fallback;
+            }
+            final JsonNode value = node.get(name);
             for (final String choice : choices)
             {
-                if (choice.equals(value))
+                if (value.isTextual() && choice.equals(value.asText()))
                 {
-                    return value;
+                    return choice;
                 }
             }
-            throw error(name, "\"" + value + "\"", "one of " + String.join(", ", choices));
+            throw error(name, describe(value), "one of " + String.join(", ", choices));
         }
 
         boolean bool(final String name, final boolean fallback)
@@ -410,41 +585,20 @@ public final class ScenarioParser
                 return fallback;
             }
             final JsonNode value = node.get(name);
-            final String expected = "a size like 4K, 256M or 4G from " + min + " to " + max + " bytes";
-            if (value.isIntegralNumber() && value.canConvertToLong())
+            final long bytes;
+            if (value.isIntegralNumber())
             {
-                return checked(name, value.longValue(), min, max, expected, describe(value));
+                bytes = value.canConvertToLong() ? value.longValue() : -1;
             }
-            final Matcher m = SIZE.matcher(value.asText().trim());
-            if (!value.isTextual() || !m.matches() || m.group(1).length() > 15)
+            else
             {
-                throw error(name, describe(value), expected);
+                bytes = value.isTextual() ? parseSize(value.asText()) : -1;
             }
-            final int shift;
-            switch (m.group(2).toUpperCase(Locale.ROOT))
+            if (bytes < min || bytes > max)
             {
-                case "K":
-                    shift = 10;
-                    break;
-                case "M":
-                    shift = 20;
-                    break;
-                case "G":
-                    shift = 30;
-                    break;
-                case "T":
-                    shift = 40;
-                    break;
-                default:
-                    shift = 0;
-                    break;
+                throw error(name, describe(value), SIZE_EXPECTED + " from " + min + " to " + max + " bytes");
             }
-            final long number = Long.parseLong(m.group(1));
-            if (number > (Long.MAX_VALUE >> shift))
-            {
-                throw error(name, describe(value), expected);
-            }
-            return checked(name, number << shift, min, max, expected, describe(value));
+            return bytes;
         }
 
         long duration(final String name, final long fallback, final long min, final long max)
@@ -454,21 +608,12 @@ public final class ScenarioParser
                 return fallback;
             }
             final JsonNode value = node.get(name);
-            final String expected = "a duration like 500ms, 10s or 2m";
-            final Matcher m = DURATION.matcher(value.asText().trim());
-            if (!value.isTextual() || !m.matches())
-            {
-                throw error(name, describe(value), expected);
-            }
-            final double number = Double.parseDouble(m.group(1));
-            final String unit = m.group(2).toLowerCase(Locale.ROOT);
-            final double nanos = number * ("ms".equals(unit) ? 1e6 : "s".equals(unit) ? 1e9 : 60e9);
+            final long nanos = value.isTextual() ? parseDuration(value.asText()) : -1;
             if (nanos < min || nanos > max)
             {
-                throw error(name, describe(value), expected + " from " + min / 1_000_000 + "ms to " +
-                    max / 1_000_000_000 + "s");
+                throw error(name, describe(value), durationExpected(min, max));
             }
-            return (long)nanos;
+            return nanos;
         }
 
         double share(final String name, final double fallback)
@@ -478,37 +623,21 @@ public final class ScenarioParser
                 return fallback;
             }
             final JsonNode value = node.get(name);
-            final String expected = "a share from 0 to 1, or a percentage like 70%";
-            double share;
+            double share = -1;
             if (value.isNumber())
             {
                 share = value.doubleValue();
             }
-            else if (value.isTextual() && value.asText().trim().matches("[0-9]+(\\.[0-9]+)?%"))
+            else if (value.isTextual() && value.asText().trim().matches("[0-9]{1,3}(\\.[0-9]{1,9})?%"))
             {
                 final String text = value.asText().trim();
                 share = Double.parseDouble(text.substring(0, text.length() - 1)) / 100.0;
             }
-            else
-            {
-                throw error(name, describe(value), expected);
-            }
             if (!(share >= 0.0 && share <= 1.0))
             {
-                throw error(name, describe(value), expected);
+                throw error(name, describe(value), "a share from 0 to 1, or a percentage like 70%");
             }
             return share;
-        }
-
-        private long checked(
-            final String name, final long bytes, final long min, final long max, final String expected,
-            final String found)
-        {
-            if (bytes < min || bytes > max)
-            {
-                throw error(name, found, expected);
-            }
-            return bytes;
         }
 
         private String where(final String name)
@@ -516,10 +645,17 @@ public final class ScenarioParser
             return path.isEmpty() ? name : path + '.' + name;
         }
 
-        private static String describe(final JsonNode value)
+        static String describe(final JsonNode value)
         {
-            return value.isTextual() ? "\"" + value.asText() + "\"" : value.isContainerNode() ?
-                (value.isArray() ? "a list" : "a mapping") : value.toString();
+            if (value.isTextual())
+            {
+                return '"' + value.asText() + '"';
+            }
+            if (value.isArray())
+            {
+                return "a list of " + value.size() + (1 == value.size() ? " entry" : " entries");
+            }
+            return value.isObject() ? "a mapping" : value.toString();
         }
     }
 }

@@ -1,382 +1,408 @@
 package io.pvio.bench.scenario;
 
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
-import org.HdrHistogram.Histogram;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
 
 /**
- * What a scenario run measured and counted, per disk.
+ * What a scenario run measured, counted and derived, per guest and disk. Three kinds of figure, kept apart in both
+ * the text and the JSON form: <b>measured</b> ones are timed with the wall clock over the measured window (after
+ * the warm-up); <b>counted</b> ones are differences of the drivers' and the hypervisor's counters over the workload
+ * (the handshake excluded); <b>derived</b> ones are ratios of the other two. The JSON form ({@link #writeJson}) is the
+ * records below as they are, and reads back into an equal report ({@link #readJson}).
+ *
+ * @param scenario where the scenario came from: a file name or {@code built-in default}.
+ * @param machine  the machine that ran it.
+ * @param guests   the guests, in scenario order.
+ * @param dom0     dom0's hypercalls over the workload, for every disk it serves.
+ * @param clean    whether every verified read matched, every written block was found in its image, and no I/O failed.
  */
-public final class ScenarioReport
+public record ScenarioReport(String scenario, Machine machine, List<GuestReport> guests, Hypercalls dom0, boolean clean)
 {
-    private final List<DiskResult> results = new ArrayList<>();
-
-    ScenarioReport()
-    {
-    }
-
-    void add(final DiskResult result)
-    {
-        results.add(result);
-    }
-
     /**
-     * The disks' results, in scenario order.
+     * A report; {@code clean} is worked out from the disks' verification results.
      *
-     * @return the live list.
+     * @param scenario where the scenario came from.
+     * @param machine  the machine that ran it.
+     * @param guests   the guests.
+     * @param dom0     dom0's hypercalls.
+     * @return the report.
      */
-    public List<DiskResult> results()
+    public static ScenarioReport of(
+        final String scenario, final Machine machine, final List<GuestReport> guests, final Hypercalls dom0)
     {
-        return results;
-    }
-
-    /**
-     * Hypercalls made by dom0 during the run (all devices).
-     *
-     * @return the count, or 0 without results.
-     */
-    public long dom0Hypercalls()
-    {
-        return results.isEmpty() ? 0 : results.get(results.size() - 1).dom0Hypercalls;
-    }
-
-    /**
-     * Whether every verified disk read back exactly what was written, and no I/O failed.
-     *
-     * @return true if clean.
-     */
-    public boolean isClean()
-    {
-        for (final DiskResult r : results)
+        boolean clean = true;
+        for (final GuestReport guest : guests)
         {
-            if (r.mismatches > 0 || r.errors > 0)
+            for (final DiskReport disk : guest.disks())
             {
-                return false;
+                clean &= disk.verify().passed() && (null == disk.nativeBaseline() ||
+                    disk.nativeBaseline().verify().passed());
             }
         }
-        return true;
+        return new ScenarioReport(scenario, machine, List.copyOf(guests), dom0, clean);
     }
 
     /**
-     * The report as nested maps, for JSON.
+     * The machine.
      *
-     * @return a new map.
+     * @param memoryBytes     machine memory.
+     * @param dom0MemoryBytes dom0's memory.
+     * @param backend         the back end's offer, in words.
      */
-    public Map<String, Object> toMap()
+    public record Machine(long memoryBytes, long dom0MemoryBytes, String backend)
     {
-        final Map<String, Object> map = new LinkedHashMap<>();
-        final List<Map<String, Object>> disks = new ArrayList<>();
-        for (final DiskResult r : results)
-        {
-            disks.add(r.toMap());
-        }
-        map.put("disks", disks);
-        map.put("dom0Hypercalls", dom0Hypercalls());
-        map.put("clean", isClean());
-        return map;
     }
 
     /**
-     * One disk's figures: measured ones over the measured window, counted ones over the whole run.
+     * A guest.
+     *
+     * @param name       its name.
+     * @param domid      its domain id.
+     * @param hypercalls its hypercalls over the workload.
+     * @param disks      its disks.
      */
-    public static final class DiskResult
+    public record GuestReport(String name, int domid, Hypercalls hypercalls, List<DiskReport> disks)
     {
-        private final String name;
-        private final double iops;
-        private final double megabytesPerSecond;
-        private final double p50Micros;
-        private final double p99Micros;
-        private final double p999Micros;
-        private final boolean verified;
-        private final long mismatches;
-        private final long errors;
-        private final String firstError;
-        private final long ios;
-        private final long requests;
-        private final double notifyFrontToBackPerRequest;
-        private final double notifyBackToFrontPerRequest;
-        private final long frontGrantsIssued;
-        private final long frontGrantsEnded;
-        private final long backGrantMaps;
-        private final long backGrantCopies;
-        private final long guestHypercalls;
-        private final long dom0Hypercalls;
-        private double nativeIops = Double.NaN;
-        private int nativeThreads;
-        private double nativeP50Micros = Double.NaN;
-        private double nativeP99Micros = Double.NaN;
+    }
 
-        DiskResult(
-            final String name, final double iops, final double megabytesPerSecond, final double p50Micros,
-            final double p99Micros, final double p999Micros, final boolean verified, final long mismatches,
-            final long errors, final String firstError, final long ios, final long requests,
-            final double notifyFrontToBackPerRequest, final double notifyBackToFrontPerRequest,
-            final long frontGrantsIssued, final long frontGrantsEnded, final long backGrantMaps,
-            final long backGrantCopies, final long guestHypercalls, final long dom0Hypercalls)
-        {
-            this.name = name;
-            this.iops = iops;
-            this.megabytesPerSecond = megabytesPerSecond;
-            this.p50Micros = p50Micros;
-            this.p99Micros = p99Micros;
-            this.p999Micros = p999Micros;
-            this.verified = verified;
-            this.mismatches = mismatches;
-            this.errors = errors;
-            this.firstError = firstError;
-            this.ios = ios;
-            this.requests = requests;
-            this.notifyFrontToBackPerRequest = notifyFrontToBackPerRequest;
-            this.notifyBackToFrontPerRequest = notifyBackToFrontPerRequest;
-            this.frontGrantsIssued = frontGrantsIssued;
-            this.frontGrantsEnded = frontGrantsEnded;
-            this.backGrantMaps = backGrantMaps;
-            this.backGrantCopies = backGrantCopies;
-            this.guestHypercalls = guestHypercalls;
-            this.dom0Hypercalls = dom0Hypercalls;
-        }
+    /**
+     * A domain's hypercalls over the workload: counted, with one derived ratio.
+     *
+     * @param total      calls of every kind (counted).
+     * @param perRequest {@code total} per blkif request of the disks concerned (derived).
+     * @param byKind     calls by kind, non-zero kinds only (counted).
+     */
+    public record Hypercalls(long total, double perRequest, Map<String, Long> byKind)
+    {
+    }
 
-        void baseline(final double iops, final int threads, final Histogram latency)
-        {
-            nativeIops = iops;
-            nativeThreads = threads;
-            nativeP50Micros = latency.getValueAtPercentile(50) / 1e3;
-            nativeP99Micros = latency.getValueAtPercentile(99) / 1e3;
-        }
+    /**
+     * One disk.
+     *
+     * @param disk           {@code guest/devid}.
+     * @param devid          its virtual device number.
+     * @param image          its image file, or {@code temporary}.
+     * @param workload       the workload, in words.
+     * @param negotiated     what the handshake settled.
+     * @param measured       the workload through the split driver (measured).
+     * @param counted        the drivers' counters over the workload (counted).
+     * @param derived        ratios (derived).
+     * @param verify         verification of the split-driver run and of the image after it.
+     * @param nativeBaseline the same workload on the image with {@code FileChannel}, or null if it did not run.
+     */
+    public record DiskReport(
+        String disk, int devid, String image, String workload, Negotiated negotiated, Measured measured,
+        Counted counted, Derived derived, Verify verify, NativeBaseline nativeBaseline)
+    {
+    }
 
+    /**
+     * What the xenbus handshake settled for a disk.
+     *
+     * @param queues              queues (rings).
+     * @param ringPages           pages per ring.
+     * @param persistentGrants    whether persistent grants are used.
+     * @param maxIndirectSegments most segments of an indirect request, 0 if none.
+     * @param dataPath            {@code grant-map} or {@code grant-copy}.
+     */
+    public record Negotiated(
+        int queues, int ringPages, boolean persistentGrants, int maxIndirectSegments, String dataPath)
+    {
+    }
+
+    /**
+     * Wall-clock figures over the measured window (measured).
+     *
+     * @param inFlight           I/Os kept in flight: the queue depth through the split driver, the thread count
+     *                           natively (a synchronous {@code FileChannel} call is one I/O in flight).
+     * @param seconds            length of the window: from its start to the last measured completion.
+     * @param ios                I/Os started in the window and completed.
+     * @param bytes              their bytes.
+     * @param iops               {@code ios / seconds}.
+     * @param megabytesPerSecond {@code bytes / seconds / 10^6}.
+     * @param latency            their latencies.
+     */
+    public record Measured(
+        int inFlight, double seconds, long ios, long bytes, double iops, double megabytesPerSecond, Latency latency)
+    {
+    }
+
+    /**
+     * Latency percentiles from an HdrHistogram (3 significant digits), in microseconds; 0 without I/O.
+     *
+     * @param p50Micros  median.
+     * @param p99Micros  99th percentile.
+     * @param p999Micros 99.9th percentile.
+     * @param maxMicros  largest.
+     */
+    public record Latency(double p50Micros, double p99Micros, double p999Micros, double maxMicros)
+    {
+    }
+
+    /**
+     * The drivers' counters over the workload (counted); gauges are read at its end.
+     *
+     * @param ios                      I/Os the front end completed.
+     * @param requests                 blkif requests the front end pushed (after splitting).
+     * @param indirectRequests         of which indirect.
+     * @param notificationsFrontToBack events the front end sent.
+     * @param notificationsBackToFront events the back end sent.
+     * @param frontGrantsIssued        grants the front end issued.
+     * @param frontGrantsEnded         grants the front end ended.
+     * @param frontPersistentGrants    pages the front end holds granted persistently (gauge).
+     * @param backGrantMaps            grant maps by the back end.
+     * @param backGrantUnmaps          grant unmaps by the back end.
+     * @param backGrantCopies          grant copies by the back end.
+     * @param backPersistentMapped     persistent grants the back end keeps mapped (gauge).
+     * @param frontErrors              I/Os the front end failed.
+     * @param backErrors               requests the back end answered with an error.
+     */
+    public record Counted(
+        long ios, long requests, long indirectRequests, long notificationsFrontToBack, long notificationsBackToFront,
+        long frontGrantsIssued, long frontGrantsEnded, long frontPersistentGrants, long backGrantMaps,
+        long backGrantUnmaps, long backGrantCopies, long backPersistentMapped, long frontErrors, long backErrors)
+    {
+    }
+
+    /**
+     * Ratios of measured and counted figures (derived).
+     *
+     * @param requestsPerIo                      blkif requests per I/O.
+     * @param notificationsFrontToBackPerRequest front-to-back events per request.
+     * @param notificationsBackToFrontPerRequest back-to-front events per request.
+     * @param frontGrantOpsPerRequest            grants issued and ended by the front end per request.
+     * @param backGrantOpsPerRequest             grant maps, unmaps and copies by the back end per request.
+     * @param pvToNativeIops                     split-driver IOPS over native IOPS, or null without a baseline.
+     */
+    public record Derived(
+        double requestsPerIo, double notificationsFrontToBackPerRequest, double notificationsBackToFrontPerRequest,
+        double frontGrantOpsPerRequest, double backGrantOpsPerRequest, Double pvToNativeIops)
+    {
+    }
+
+    /**
+     * Verification results (counted).
+     *
+     * @param enabled            whether reads were checked.
+     * @param readsChecked       reads compared with the last acknowledged write (reads of blocks of unknown
+     *                           content, in an existing image never written by the run, are not checked).
+     * @param mismatches         reads that differed.
+     * @param errors             I/Os that failed.
+     * @param firstError         the first failure's message, or null.
+     * @param imageBlocksChecked written blocks read back from the image file after the run.
+     * @param imageMismatches    of which differed from their last acknowledged write.
+     */
+    public record Verify(
+        boolean enabled, long readsChecked, long mismatches, long errors, String firstError, long imageBlocksChecked,
+        long imageMismatches)
+    {
         /**
-         * The disk, {@code guest/devid}.
+         * Whether nothing went wrong.
          *
-         * @return the name.
+         * @return true without mismatches and errors.
          */
-        public String name()
+        public boolean passed()
         {
-            return name;
+            return 0 == mismatches && 0 == errors && 0 == imageMismatches;
         }
 
-        /**
-         * I/Os per second through the split driver, measured.
-         *
-         * @return the rate.
-         */
-        public double iops()
+        String describe()
         {
-            return iops;
-        }
-
-        /**
-         * Megabytes (10^6) per second, measured.
-         *
-         * @return the rate.
-         */
-        public double megabytesPerSecond()
-        {
-            return megabytesPerSecond;
-        }
-
-        /**
-         * Median latency, measured.
-         *
-         * @return microseconds.
-         */
-        public double p50Micros()
-        {
-            return p50Micros;
-        }
-
-        /**
-         * 99th percentile latency, measured.
-         *
-         * @return microseconds.
-         */
-        public double p99Micros()
-        {
-            return p99Micros;
-        }
-
-        /**
-         * 99.9th percentile latency, measured.
-         *
-         * @return microseconds.
-         */
-        public double p999Micros()
-        {
-            return p999Micros;
-        }
-
-        /**
-         * Whether reads were verified.
-         *
-         * @return true if verified.
-         */
-        public boolean verified()
-        {
-            return verified;
-        }
-
-        /**
-         * Reads that did not return the last acknowledged write.
-         *
-         * @return the count.
-         */
-        public long mismatches()
-        {
-            return mismatches;
-        }
-
-        /**
-         * I/Os that failed.
-         *
-         * @return the count.
-         */
-        public long errors()
-        {
-            return errors;
-        }
-
-        /**
-         * I/Os completed over the whole run.
-         *
-         * @return the count.
-         */
-        public long ios()
-        {
-            return ios;
-        }
-
-        /**
-         * blkif requests pushed over the whole run.
-         *
-         * @return the count.
-         */
-        public long requests()
-        {
-            return requests;
-        }
-
-        /**
-         * Front-to-back events per request.
-         *
-         * @return the ratio.
-         */
-        public double notifyFrontToBackPerRequest()
-        {
-            return notifyFrontToBackPerRequest;
-        }
-
-        /**
-         * Back-to-front events per request.
-         *
-         * @return the ratio.
-         */
-        public double notifyBackToFrontPerRequest()
-        {
-            return notifyBackToFrontPerRequest;
-        }
-
-        /**
-         * Grants the front end issued.
-         *
-         * @return the count.
-         */
-        public long frontGrantsIssued()
-        {
-            return frontGrantsIssued;
-        }
-
-        /**
-         * Grants the front end ended.
-         *
-         * @return the count.
-         */
-        public long frontGrantsEnded()
-        {
-            return frontGrantsEnded;
-        }
-
-        /**
-         * Grant maps by the back end.
-         *
-         * @return the count.
-         */
-        public long backGrantMaps()
-        {
-            return backGrantMaps;
-        }
-
-        /**
-         * Grant copies by the back end.
-         *
-         * @return the count.
-         */
-        public long backGrantCopies()
-        {
-            return backGrantCopies;
-        }
-
-        /**
-         * Hypercalls made by the guest.
-         *
-         * @return the count.
-         */
-        public long guestHypercalls()
-        {
-            return guestHypercalls;
-        }
-
-        /**
-         * The native baseline's I/Os per second.
-         *
-         * @return the rate, NaN when no baseline ran.
-         */
-        public double nativeIops()
-        {
-            return nativeIops;
-        }
-
-        Map<String, Object> toMap()
-        {
-            final Map<String, Object> map = new LinkedHashMap<>();
-            map.put("disk", name);
-            final Map<String, Object> measured = new LinkedHashMap<>();
-            measured.put("iops", iops);
-            measured.put("megabytesPerSecond", megabytesPerSecond);
-            measured.put("latencyP50Micros", p50Micros);
-            measured.put("latencyP99Micros", p99Micros);
-            measured.put("latencyP999Micros", p999Micros);
-            map.put("measured", measured);
-            final Map<String, Object> counted = new LinkedHashMap<>();
-            counted.put("ios", ios);
-            counted.put("requests", requests);
-            counted.put("notificationsFrontToBackPerRequest", notifyFrontToBackPerRequest);
-            counted.put("notificationsBackToFrontPerRequest", notifyBackToFrontPerRequest);
-            counted.put("frontGrantsIssued", frontGrantsIssued);
-            counted.put("frontGrantsEnded", frontGrantsEnded);
-            counted.put("backGrantMaps", backGrantMaps);
-            counted.put("backGrantCopies", backGrantCopies);
-            counted.put("guestHypercalls", guestHypercalls);
-            counted.put("dom0Hypercalls", dom0Hypercalls);
-            map.put("counted", counted);
-            final Map<String, Object> verify = new LinkedHashMap<>();
-            verify.put("enabled", verified);
-            verify.put("mismatches", mismatches);
-            verify.put("errors", errors);
-            verify.put("firstError", firstError);
-            map.put("verify", verify);
-            if (!Double.isNaN(nativeIops))
+            if (!enabled)
             {
-                final Map<String, Object> baseline = new LinkedHashMap<>();
-                baseline.put("iops", nativeIops);
-                baseline.put("threads", nativeThreads);
-                baseline.put("latencyP50Micros", nativeP50Micros);
-                baseline.put("latencyP99Micros", nativeP99Micros);
-                baseline.put("pvToNativeIopsRatio", iops / nativeIops);
-                map.put("nativeBaseline", baseline);
+                return 0 == errors ? "off" : "off, " + errors + " I/O errors (" + firstError + ')';
             }
-            return map;
+            final StringBuilder text = new StringBuilder();
+            text.append(String.format(Locale.ROOT, "%,d reads checked, %,d mismatches", readsChecked, mismatches));
+            if (imageBlocksChecked > 0 || imageMismatches > 0)
+            {
+                text.append(String.format(Locale.ROOT, "; image: %,d written blocks read back, %,d differ",
+                    imageBlocksChecked, imageMismatches));
+            }
+            if (errors > 0)
+            {
+                text.append(String.format(Locale.ROOT, "; %,d I/O errors, first: %s", errors, firstError));
+            }
+            return text.toString();
         }
+    }
+
+    /**
+     * The native baseline of a disk.
+     *
+     * @param threads  threads, each with one synchronous I/O in flight: one per queue of the PV disk.
+     * @param measured its figures (measured).
+     * @param verify   its verification, continuing from the versions the split-driver run left.
+     */
+    public record NativeBaseline(int threads, Measured measured, Verify verify)
+    {
+    }
+
+    /**
+     * Writes the report as JSON.
+     *
+     * @param path the file.
+     * @throws IOException if it cannot be written.
+     */
+    public void writeJson(final Path path) throws IOException
+    {
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(path.toFile(), this);
+    }
+
+    /**
+     * Reads a report written by {@link #writeJson}.
+     *
+     * @param path the file.
+     * @return the report.
+     * @throws IOException if it cannot be read or is not a report.
+     */
+    public static ScenarioReport readJson(final Path path) throws IOException
+    {
+        return new ObjectMapper().readValue(path.toFile(), ScenarioReport.class);
+    }
+
+    /**
+     * Prints the report as text tables.
+     *
+     * @param out where to print.
+     */
+    public void print(final PrintWriter out)
+    {
+        out.println();
+        out.println("Through the split driver (measured: wall clock over the measured window, after the warm-up)");
+        out.printf(Locale.ROOT, "%-22s %5s %11s %9s %9s %9s %9s %9s%n", "disk", "depth", "IOPS", "MB/s",
+            "p50 us", "p99 us", "p99.9 us", "max us");
+        for (final GuestReport guest : guests)
+        {
+            for (final DiskReport disk : guest.disks())
+            {
+                printMeasured(out, disk.disk(), disk.measured());
+                out.println();
+            }
+        }
+
+        if (hasBaseline())
+        {
+            out.println();
+            out.println("Native baseline on the image (measured: positional FileChannel I/O, all disks at once; " +
+                "one thread per back-end queue, each thread one I/O in flight)");
+            out.printf(Locale.ROOT, "%-22s %5s %11s %9s %9s %9s %9s %9s %10s%n", "disk", "thrds", "IOPS", "MB/s",
+                "p50 us", "p99 us", "p99.9 us", "max us", "PV/native");
+            for (final GuestReport guest : guests)
+            {
+                for (final DiskReport disk : guest.disks())
+                {
+                    if (null != disk.nativeBaseline())
+                    {
+                        printMeasured(out, disk.disk(), disk.nativeBaseline().measured());
+                        out.printf(Locale.ROOT, " %10s", null == disk.derived().pvToNativeIops() ? "-" :
+                            String.format(Locale.ROOT, "%.2f", disk.derived().pvToNativeIops()));
+                        out.println();
+                    }
+                }
+            }
+            out.println("  (PV/native is derived; PV latency at depth > 1 includes queueing, native latency is one " +
+                "synchronous call)");
+        }
+
+        out.println();
+        out.println("Split-driver counters over the workload (counted; handshake excluded) and per-request ratios " +
+            "(derived)");
+        out.printf(Locale.ROOT, "%-22s %11s %11s %7s %10s %10s %8s %8s %17s %17s%n", "disk", "I/Os", "requests",
+            "req/IO", "notify f>b", "notify b>f", "f>b/req", "b>f/req", "grants f iss/end", "back map/unm/cpy");
+        for (final GuestReport guest : guests)
+        {
+            for (final DiskReport disk : guest.disks())
+            {
+                final Counted c = disk.counted();
+                final Derived d = disk.derived();
+                out.printf(Locale.ROOT, "%-22s %,11d %,11d %7.3f %,10d %,10d %8.4f %8.4f %17s %17s%n", disk.disk(),
+                    c.ios(), c.requests(), d.requestsPerIo(), c.notificationsFrontToBack(),
+                    c.notificationsBackToFront(), d.notificationsFrontToBackPerRequest(),
+                    d.notificationsBackToFrontPerRequest(), c.frontGrantsIssued() + "/" + c.frontGrantsEnded(),
+                    c.backGrantMaps() + "/" + c.backGrantUnmaps() + "/" + c.backGrantCopies());
+            }
+        }
+        out.println("  (persistent grants held at the end, front/back:" + persistentSummary() + ")");
+
+        out.println();
+        out.println("Hypercalls over the workload (counted; per request derived)");
+        for (final GuestReport guest : guests)
+        {
+            printHypercalls(out, guest.name() + " (d" + guest.domid() + ')', guest.hypercalls());
+        }
+        printHypercalls(out, "dom0 (d0)", dom0);
+
+        out.println();
+        out.println("Verification");
+        for (final GuestReport guest : guests)
+        {
+            for (final DiskReport disk : guest.disks())
+            {
+                out.printf(Locale.ROOT, "  %-22s PV: %s%n", disk.disk(), disk.verify().describe());
+                if (null != disk.nativeBaseline())
+                {
+                    out.printf(Locale.ROOT, "  %-22s native: %s%n", "", disk.nativeBaseline().verify().describe());
+                }
+            }
+        }
+        out.println(clean ? "Result: clean (every checked read matched, no I/O failed)" :
+            "Result: FAILED (mismatches or I/O errors above)");
+        out.flush();
+    }
+
+    private boolean hasBaseline()
+    {
+        for (final GuestReport guest : guests)
+        {
+            for (final DiskReport disk : guest.disks())
+            {
+                if (null != disk.nativeBaseline())
+                {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private String persistentSummary()
+    {
+        final StringBuilder text = new StringBuilder();
+        for (final GuestReport guest : guests)
+        {
+            for (final DiskReport disk : guest.disks())
+            {
+                text.append(' ').append(disk.disk()).append(' ').append(disk.counted().frontPersistentGrants())
+                    .append('/').append(disk.counted().backPersistentMapped());
+            }
+        }
+        return text.toString();
+    }
+
+    private static void printMeasured(final PrintWriter out, final String name, final Measured m)
+    {
+        out.printf(Locale.ROOT, "%-22s %5d %,11.0f %9.1f %9.1f %9.1f %9.1f %9.1f", name, m.inFlight(), m.iops(),
+            m.megabytesPerSecond(), m.latency().p50Micros(), m.latency().p99Micros(), m.latency().p999Micros(),
+            m.latency().maxMicros());
+    }
+
+    private static void printHypercalls(final PrintWriter out, final String who, final Hypercalls calls)
+    {
+        final StringBuilder kinds = new StringBuilder();
+        for (final Map.Entry<String, Long> entry : calls.byKind().entrySet())
+        {
+            kinds.append(kinds.length() == 0 ? "" : ", ").append(entry.getKey()).append(' ')
+                .append(String.format(Locale.ROOT, "%,d", entry.getValue()));
+        }
+        out.printf(Locale.ROOT, "  %-22s %,11d total, %.4f per request%s%n", who, calls.total(), calls.perRequest(),
+            kinds.length() == 0 ? "" : "  [" + kinds + ']');
     }
 }

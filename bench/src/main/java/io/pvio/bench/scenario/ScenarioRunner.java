@@ -1,54 +1,63 @@
 package io.pvio.bench.scenario;
 
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 import org.HdrHistogram.Histogram;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-
 import io.pvio.backend.block.BlockBackCounters;
 import io.pvio.backend.block.BlockBackOptions;
-import io.pvio.backend.block.BlockStore;
+import io.pvio.backend.block.BlockDataPath;
 import io.pvio.backend.block.FileBlockStore;
 import io.pvio.bench.machine.PvDisk;
 import io.pvio.bench.machine.PvGuest;
 import io.pvio.bench.machine.PvMachine;
 import io.pvio.frontend.block.BlockFrontCounters;
 import io.pvio.frontend.block.BlockFrontOptions;
+import io.pvio.hypervisor.Domain;
+import io.pvio.hypervisor.HypercallKind;
 import io.pvio.machine.memory.MachineMemory;
 
 /**
- * Runs a {@link Scenario}: boots the machine, plugs every disk, runs every workload at once with a progress line,
- * then the native baseline of each disk one after another, and prints the report (and writes it as JSON on request).
- * Figures are measured wall-clock values; ratios are derived from them.
+ * Runs a {@link Scenario}. In order: opens (or creates) every disk image, so that nothing starts if one cannot be;
+ * boots the {@link PvMachine} with dom0 and the guests and plugs every disk (each waits for its xenbus handshake);
+ * runs every disk's workload through its {@code BlockFront} at once, with a progress line each second; reads every
+ * block a verified workload wrote back from its image file; runs the native baseline of every disk at once on its
+ * image; and returns the {@link ScenarioReport}. Temporary images are deleted at the end, whatever happens.
  */
 public final class ScenarioRunner
 {
-    private static final long PROGRESS_NANOS = TimeUnit.SECONDS.toNanos(1);
-    private static final long FINISH_TIMEOUT_SECONDS = 60;
+    private static final long PROGRESS_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long STALL_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(60);
+    private static final long NATIVE_STREAM = 1_000_000;
 
     private final Scenario scenario;
-    private final PrintStream out;
+    private final String name;
+    private final PrintWriter out;
     private final boolean interactive;
+    private int progressWidth;
 
     /**
      * A runner.
      *
      * @param scenario    the checked scenario.
-     * @param out         where progress and the report go.
-     * @param interactive true to redraw the progress line in place (a terminal).
+     * @param name        where it came from, for the report: a file name or {@code built-in default}.
+     * @param out         where progress goes.
+     * @param interactive true to redraw the progress line in place (a terminal), false for one line per update.
      */
-    public ScenarioRunner(final Scenario scenario, final PrintStream out, final boolean interactive)
+    public ScenarioRunner(final Scenario scenario, final String name, final PrintWriter out, final boolean interactive)
     {
         this.scenario = scenario;
+        this.name = name;
         this.out = out;
         this.interactive = interactive;
     }
@@ -57,170 +66,317 @@ public final class ScenarioRunner
      * Runs the scenario.
      *
      * @return the report.
-     * @throws IOException          if an image cannot be created or opened.
-     * @throws InterruptedException if interrupted.
+     * @throws IOException           if an image cannot be created, opened or read back.
+     * @throws InterruptedException  if interrupted.
+     * @throws IllegalStateException if a disk does not connect, or I/O stops completing for a minute.
      */
     public ScenarioReport run() throws IOException, InterruptedException
     {
-        final Path tempDir = Files.createTempDirectory("pvio-run-");
-        final List<Path> images = new ArrayList<>();
+        out.println("scenario: " + name + (scenario.description().isEmpty() ? "" : ": " + scenario.description()));
+        out.printf(Locale.ROOT, "machine: %s, dom0 %s, %d guest(s); back end offers %s%n",
+            size(scenario.machineMemory()), size(scenario.dom0Memory()), scenario.guests().size(),
+            describe(scenario.backend()));
+        out.flush();
         final List<Plan> plans = new ArrayList<>();
-        final ScenarioReport report = new ScenarioReport();
+        Path tempDir = null;
         try
         {
-            try (PvMachine machine = PvMachine.start(frames(scenario.machineMemory()), frames(scenario.dom0Memory())))
+            for (final Scenario.Guest guest : scenario.guests())
             {
-                int stream = 0;
-                for (final Scenario.Guest guestSpec : scenario.guests())
+                for (final Scenario.Disk disk : guest.disks())
                 {
-                    final PvGuest guest = machine.createGuest(guestSpec.name(), frames(guestSpec.memory()));
-                    for (final Scenario.Disk diskSpec : guestSpec.disks())
+                    if (Scenario.ImageKind.TEMPORARY == disk.imageKind() && null == tempDir)
                     {
-                        final Path image = null != diskSpec.image() ? diskSpec.image() :
-                            tempDir.resolve(guestSpec.name() + '-' + diskSpec.devid() + ".img");
-                        final BlockStore store = null != diskSpec.image() ?
-                            FileBlockStore.open(image, diskSpec.readOnly()) :
-                            createTemporary(image, diskSpec.size(), diskSpec.readOnly(), images);
-                        final PvDisk disk = machine.attachDisk(guest, (int)diskSpec.devid(), store,
-                            backOptions(scenario.backend()), frontOptions(diskSpec.frontend()));
-                        final long diskBytes = Math.min(diskSpec.size(), disk.front().sectors() << 9);
-                        plans.add(new Plan(guestSpec, diskSpec, disk, image,
-                            new PvDiskWorkload(disk.front(), diskSpec.workload(), diskBytes, stream++), diskBytes));
+                        tempDir = Files.createTempDirectory("pvio-run-");
+                        tempDir.toFile().deleteOnExit();
                     }
-                }
-                out.printf(Locale.ROOT, "machine: %d MiB, dom0 %d MiB, %d guest(s), %d disk(s); back end %s%n",
-                    scenario.machineMemory() >> 20, scenario.dom0Memory() >> 20, scenario.guests().size(),
-                    plans.size(), describe(scenario.backend()));
-                for (final Plan plan : plans)
-                {
-                    out.printf(Locale.ROOT, "  %s/%d: %s, %d queue(s) x %d ring page(s), persistent %s, indirect %d;" +
-                        " %s%n", plan.guest.name(), plan.disk.devid(), size(plan.diskBytes), plan.disk.front().queues(),
-                        plan.disk.front().ringPages(), plan.disk.front().persistentGrants() ? "on" : "off",
-                        plan.disk.front().maxIndirectSegments(), describe(plan.diskSpec.workload()));
-                }
-                runPv(plans, machine);
-                for (final Plan plan : plans)
-                {
-                    report.add(plan.result(machine));
+                    plans.add(Plan.open(guest, disk, plans.size(), tempDir));
                 }
             }
-            for (int i = 0; i < plans.size(); i++)
-            {
-                final Plan plan = plans.get(i);
-                if (plan.diskSpec.workload().baseline())
-                {
-                    out.printf(Locale.ROOT, "native baseline %d/%d: %s/%d on the image with FileChannel...%n", i + 1,
-                        plans.size(), plan.guest.name(), plan.diskSpec.devid());
-                    final NativeDiskWorkload baseline = new NativeDiskWorkload(plan.image, plan.diskSpec.workload(),
-                        plan.diskBytes, plan.queues);
-                    final double iops = baseline.run();
-                    report.results().get(i).baseline(iops, baseline.threads(), baseline.latency());
-                }
-            }
+            final Hypercalls hypercalls = runSplitDriver(plans);
+            checkImages(plans);
+            runNative(plans);
+            return report(plans, hypercalls);
         }
         finally
         {
-            for (final Path image : images)
-            {
-                Files.deleteIfExists(image);
-            }
-            Files.deleteIfExists(tempDir);
-        }
-        return report;
-    }
-
-    private void runPv(final List<Plan> plans, final PvMachine machine) throws InterruptedException
-    {
-        long longest = 0;
-        boolean counted = false;
-        final long start = System.nanoTime();
-        for (final Plan plan : plans)
-        {
-            final Scenario.Workload w = plan.diskSpec.workload();
-            longest = Math.max(longest, w.warmupNanos() + w.durationNanos());
-            counted |= 0 != w.count();
-            plan.measureFrom = start + w.warmupNanos();
-            plan.workload.start(plan.measureFrom);
-        }
-        final long deadline = start + longest;
-        long nextProgress = start + PROGRESS_NANOS;
-        while (true)
-        {
-            final long now = System.nanoTime();
-            boolean allDone = true;
             for (final Plan plan : plans)
             {
-                final Scenario.Workload w = plan.diskSpec.workload();
-                if (0 == w.count() && now - (start + w.warmupNanos() + w.durationNanos()) >= 0)
-                {
-                    plan.workload.stop();
-                }
-                allDone &= plan.workload.awaitFinished(0, TimeUnit.NANOSECONDS);
+                plan.close();
             }
-            if (allDone || (!counted && now - deadline >= 0 && awaitAll(plans)))
+            if (null != tempDir)
+            {
+                try
+                {
+                    Files.deleteIfExists(tempDir);
+                }
+                catch (final IOException ex)
+                {
+                    out.println("warning: cannot delete " + tempDir + ": " + ex);
+                }
+            }
+        }
+    }
+
+    private Hypercalls runSplitDriver(final List<Plan> plans) throws InterruptedException
+    {
+        try (PvMachine machine = PvMachine.start(frames(scenario.machineMemory()), frames(scenario.dom0Memory())))
+        {
+            final BlockBackOptions back = backOptions(scenario.backend());
+            int p = 0;
+            for (final Scenario.Guest guestSpec : scenario.guests())
+            {
+                final PvGuest guest = machine.createGuest(guestSpec.name(), frames(guestSpec.memory()));
+                for (int d = 0; d < guestSpec.disks().size(); d++)
+                {
+                    plans.get(p++).attach(machine, guest, back);
+                }
+            }
+            for (final Plan plan : plans)
+            {
+                out.printf(Locale.ROOT, "  %s: %s %s, %d queue(s) x %d ring page(s), persistent grants %s, " +
+                    "indirect segments %d; %s%n", plan.label, size(plan.diskBytes), plan.imageText(),
+                    plan.disk.front().queues(), plan.disk.front().ringPages(),
+                    plan.disk.front().persistentGrants() ? "on" : "off", plan.disk.front().maxIndirectSegments(),
+                    describe(plan.spec.workload()));
+            }
+            final List<Map<HypercallKind, Long>> guestsBefore = new ArrayList<>();
+            for (final PvGuest guest : machine.guests())
+            {
+                guestsBefore.add(guest.domain().counters().snapshot());
+            }
+            final Map<HypercallKind, Long> dom0Before = machine.dom0().counters().snapshot();
+            for (final Plan plan : plans)
+            {
+                plan.countedBefore = read(plan.disk);
+            }
+
+            final List<Lane> lanes = new ArrayList<>();
+            for (final Plan plan : plans)
+            {
+                lanes.add(new Lane(plan.label, plan.spec.workload(), plan.pv, () -> "front end " +
+                    plan.disk.front().state() + ", back end " + plan.disk.back().state() +
+                    (null == plan.disk.back().disconnectReason() ? "" : " (" + plan.disk.back().disconnectReason() +
+                    ')')));
+            }
+            runPhase("split driver", lanes);
+
+            for (final Plan plan : plans)
+            {
+                plan.counted = delta(read(plan.disk), plan.countedBefore);
+                plan.negotiated = new ScenarioReport.Negotiated(plan.disk.front().queues(),
+                    plan.disk.front().ringPages(), plan.disk.front().persistentGrants(),
+                    plan.disk.front().maxIndirectSegments(), dataPath(scenario.backend().dataPath()));
+            }
+            final List<Map<String, Long>> guestCalls = new ArrayList<>();
+            final List<Integer> domids = new ArrayList<>();
+            for (int g = 0; g < machine.guests().size(); g++)
+            {
+                final Domain domain = machine.guests().get(g).domain();
+                guestCalls.add(delta(domain.counters().snapshot(), guestsBefore.get(g)));
+                domids.add(domain.id());
+            }
+            return new Hypercalls(guestCalls, domids, delta(machine.dom0().counters().snapshot(), dom0Before));
+        }
+    }
+
+    private void checkImages(final List<Plan> plans) throws IOException
+    {
+        for (final Plan plan : plans)
+        {
+            if (null != plan.versions && !plan.spec.readOnly())
+            {
+                final long[] result = NativeDiskWorkload.checkImage(plan.image, plan.versions,
+                    plan.spec.workload().blockSize(), plan.spec.workload().seed());
+                plan.imageChecked = result[0];
+                plan.imageMismatches = result[1];
+            }
+        }
+    }
+
+    private void runNative(final List<Plan> plans) throws InterruptedException
+    {
+        final List<Lane> lanes = new ArrayList<>();
+        for (final Plan plan : plans)
+        {
+            if (plan.spec.workload().baseline())
+            {
+                plan.baseline = new NativeDiskWorkload(plan.image, plan.spec.workload(), plan.diskBytes,
+                    plan.negotiated.queues(), NATIVE_STREAM * (plan.index + 1), plan.versions);
+                lanes.add(new Lane(plan.label, plan.spec.workload(), plan.baseline, () -> "native on " + plan.image));
+            }
+        }
+        if (!lanes.isEmpty())
+        {
+            runPhase("native", lanes);
+        }
+    }
+
+    private ScenarioReport report(final List<Plan> plans, final Hypercalls hypercalls)
+    {
+        final List<ScenarioReport.GuestReport> guests = new ArrayList<>();
+        long allRequests = 0;
+        int p = 0;
+        for (int g = 0; g < scenario.guests().size(); g++)
+        {
+            final Scenario.Guest guest = scenario.guests().get(g);
+            final List<ScenarioReport.DiskReport> disks = new ArrayList<>();
+            long requests = 0;
+            for (int d = 0; d < guest.disks().size(); d++)
+            {
+                final Plan plan = plans.get(p++);
+                disks.add(plan.report());
+                requests += plan.counted.requests();
+            }
+            allRequests += requests;
+            guests.add(new ScenarioReport.GuestReport(guest.name(), hypercalls.domids.get(g),
+                hypercalls(hypercalls.guests.get(g), requests), List.copyOf(disks)));
+        }
+        final ScenarioReport.Machine machine = new ScenarioReport.Machine(scenario.machineMemory(),
+            scenario.dom0Memory(), describe(scenario.backend()));
+        return ScenarioReport.of(name, machine, guests, hypercalls(hypercalls.dom0, allRequests));
+    }
+
+    private void runPhase(final String title, final List<Lane> lanes) throws InterruptedException
+    {
+        final long start = System.nanoTime();
+        long longest = 0;
+        for (final Lane lane : lanes)
+        {
+            lane.measureFrom = start + lane.workload.warmupNanos();
+            if (0 == lane.workload.count())
+            {
+                lane.stopAt = lane.measureFrom + lane.workload.durationNanos();
+                longest = Math.max(longest, lane.stopAt - start);
+            }
+            lane.engine.start(lane.measureFrom);
+        }
+        long lastProgress = start;
+        long lastChange = start;
+        long lastTotal = 0;
+        while (true)
+        {
+            Thread.sleep(10);
+            final long now = System.nanoTime();
+            boolean finished = true;
+            long total = 0;
+            for (final Lane lane : lanes)
+            {
+                if (!lane.stopped && 0 == lane.workload.count() && now - lane.stopAt >= 0)
+                {
+                    lane.engine.stop();
+                    lane.stopped = true;
+                }
+                finished &= lane.engine.awaitFinished(0, TimeUnit.NANOSECONDS);
+                total += lane.engine.stats().completed();
+            }
+            if (finished)
             {
                 break;
             }
-            if (now - nextProgress >= 0)
+            if (total != lastTotal)
             {
-                progress(plans, now - start, longest);
-                nextProgress += PROGRESS_NANOS;
+                lastTotal = total;
+                lastChange = now;
             }
-            Thread.sleep(20);
+            else if (now - lastChange > STALL_TIMEOUT_NANOS)
+            {
+                stall(title, lanes);
+            }
+            if (now - lastProgress >= PROGRESS_INTERVAL_NANOS && !draining(lanes))
+            {
+                progress(title, lanes, now - start, now - lastProgress, longest, false);
+                lastProgress = now;
+            }
         }
-        awaitAll(plans);
-        for (final Plan plan : plans)
-        {
-            plan.endNanos = System.nanoTime();
-        }
-        if (interactive)
-        {
-            out.print('\r');
-        }
-        progress(plans, System.nanoTime() - start, longest);
-        out.println();
+        final long now = System.nanoTime();
+        progress(title, lanes, now - start, now - lastProgress, longest, true);
     }
 
-    private boolean awaitAll(final List<Plan> plans) throws InterruptedException
+    private static boolean draining(final List<Lane> lanes)
     {
-        for (final Plan plan : plans)
+        for (final Lane lane : lanes)
         {
-            plan.workload.stop();
-            if (!plan.workload.awaitFinished(FINISH_TIMEOUT_SECONDS, TimeUnit.SECONDS))
+            if (!lane.stopped)
             {
-                throw new IllegalStateException(plan.guest.name() + "/" + plan.diskSpec.devid() +
-                    ": I/O still in flight " + FINISH_TIMEOUT_SECONDS + " s after the end; front end " +
-                    plan.disk.front().state() + ", back end " + plan.disk.back().state());
+                return false;
             }
         }
         return true;
     }
 
-    private void progress(final List<Plan> plans, final long elapsedNanos, final long totalNanos)
+    private void stall(final String title, final List<Lane> lanes) throws InterruptedException
+    {
+        final StringBuilder text = new StringBuilder(title + ": no I/O completed for " +
+            TimeUnit.NANOSECONDS.toSeconds(STALL_TIMEOUT_NANOS) + " s:");
+        for (final Lane lane : lanes)
+        {
+            lane.engine.stop();
+            if (!lane.engine.awaitFinished(0, TimeUnit.NANOSECONDS))
+            {
+                text.append(' ').append(lane.label).append(" has I/O in flight (").append(lane.state.get())
+                    .append(");");
+            }
+        }
+        throw new IllegalStateException(text.toString());
+    }
+
+    private void progress(
+        final String title, final List<Lane> lanes, final long elapsedNanos, final long intervalNanos,
+        final long totalNanos, final boolean last)
     {
         final StringBuilder line = new StringBuilder();
         line.append(String.format(Locale.ROOT, "[%5.1f s", elapsedNanos / 1e9));
         if (totalNanos > 0)
         {
-            line.append(String.format(Locale.ROOT, " / %.0f s", totalNanos / 1e9));
+            line.append(String.format(Locale.ROOT, " of %.0f", totalNanos / 1e9));
         }
-        line.append(']');
-        for (final Plan plan : plans)
+        line.append("] ").append(title).append(':');
+        for (int i = 0; i < lanes.size(); i++)
         {
-            final long completed = plan.workload.completed();
-            final double seconds = Math.max(1e-9, elapsedNanos / 1e9);
-            line.append(String.format(Locale.ROOT, "  %s/%d %,d I/Os (%,.0f/s)", plan.guest.name(),
-                plan.diskSpec.devid(), completed, completed / seconds));
-            if (plan.workload.mismatches() > 0 || plan.workload.errors() > 0)
+            final Lane lane = lanes.get(i);
+            final long completed = lane.engine.stats().completed();
+            line.append(0 == i ? " " : ", ").append(lane.label).append(' ');
+            if (last)
             {
-                line.append(String.format(Locale.ROOT, " mismatches %d errors %d", plan.workload.mismatches(),
-                    plan.workload.errors()));
+                line.append(String.format(Locale.ROOT, "%,d I/Os", completed));
+            }
+            else
+            {
+                line.append(String.format(Locale.ROOT, "%,.0f IOPS", (completed - lane.lastCompleted) * 1e9 /
+                    Math.max(1, intervalNanos)));
+                if (0 != lane.workload.count())
+                {
+                    line.append(String.format(Locale.ROOT, " %d%%", completed * 100 / lane.workload.count()));
+                }
+                if (elapsedNanos < lane.workload.warmupNanos())
+                {
+                    line.append(" (warm-up)");
+                }
+            }
+            lane.lastCompleted = completed;
+            final WorkloadStats stats = lane.engine.stats();
+            if (stats.mismatches() > 0 || stats.errors() > 0)
+            {
+                line.append(String.format(Locale.ROOT, " MISMATCHES %d ERRORS %d", stats.mismatches(),
+                    stats.errors()));
             }
         }
         if (interactive)
         {
+            final int width = line.length();
+            while (line.length() < progressWidth)
+            {
+                line.append(' ');
+            }
+            progressWidth = width;
             out.print('\r');
             out.print(line);
+            if (last)
+            {
+                out.println();
+                progressWidth = 0;
+            }
         }
         else
         {
@@ -229,68 +385,68 @@ public final class ScenarioRunner
         out.flush();
     }
 
-    /**
-     * Prints the report as text tables.
-     *
-     * @param report the report.
-     * @param out    where to print.
-     */
-    public static void print(final ScenarioReport report, final PrintStream out)
+    private static ScenarioReport.Counted read(final PvDisk disk)
     {
-        out.println();
-        out.println("measured (wall clock):");
-        out.printf(Locale.ROOT, "%-18s %10s %9s %9s %9s %9s %11s %11s %9s%n", "disk", "IOPS", "MB/s", "p50 us",
-            "p99 us", "p99.9 us", "native IOPS", "pv/native", "verify");
-        for (final ScenarioReport.DiskResult r : report.results())
-        {
-            out.printf(Locale.ROOT, "%-18s %,10.0f %9.1f %9.1f %9.1f %9.1f %11s %11s %9s%n", r.name(), r.iops(),
-                r.megabytesPerSecond(), r.p50Micros(), r.p99Micros(), r.p999Micros(),
-                Double.isNaN(r.nativeIops()) ? "-" : String.format(Locale.ROOT, "%,.0f", r.nativeIops()),
-                Double.isNaN(r.nativeIops()) ? "-" : String.format(Locale.ROOT, "%.2f", r.iops() / r.nativeIops()),
-                !r.verified() ? "off" : 0 == r.mismatches() && 0 == r.errors() ? "ok" :
-                r.mismatches() + " BAD");
-        }
-        out.println();
-        out.println("counted (per disk, over the whole run):");
-        out.printf(Locale.ROOT, "%-18s %10s %10s %10s %10s %12s %12s %10s %10s%n", "disk", "I/Os", "requests",
-            "notify f>b", "notify b>f", "grants f", "grants b", "hcalls gst", "errors");
-        for (final ScenarioReport.DiskResult r : report.results())
-        {
-            out.printf(Locale.ROOT, "%-18s %,10d %,10d %10.4f %10.4f %12s %12s %,10d %10d%n", r.name(), r.ios(),
-                r.requests(), r.notifyFrontToBackPerRequest(), r.notifyBackToFrontPerRequest(),
-                r.frontGrantsIssued() + "/" + r.frontGrantsEnded(),
-                r.backGrantMaps() + "m " + r.backGrantCopies() + "c", r.guestHypercalls(), r.errors());
-        }
-        out.printf(Locale.ROOT, "dom0 hypercalls: %,d%n", report.dom0Hypercalls());
-        out.println("notify f>b / b>f: events per blkif request front to back / back to front; grants f: issued/ended" +
-            " by the front end; grants b: maps and copies by the back end; native: same workload on the image with" +
-            " positional FileChannel I/O, one thread per queue");
-        out.flush();
+        final BlockFrontCounters f = disk.front().counters();
+        final BlockBackCounters b = disk.back().counters();
+        return new ScenarioReport.Counted(f.ios(), f.requests(), f.indirectRequests(), f.notificationsSent(),
+            b.notificationsSent(), f.grantsIssued(), f.grantsEnded(), f.persistentGrants(), b.grantMaps(),
+            b.grantUnmaps(), b.grantCopies(), b.persistentMapped(), f.errors(), b.errorsInvalid() +
+            b.errorsNotSupported() + b.errorsIo() + b.errorsGrant() + b.protocolViolations());
     }
 
-    /**
-     * Writes the report as JSON.
-     *
-     * @param report the report.
-     * @param path   the file.
-     * @throws IOException if it cannot be written.
-     */
-    public static void writeJson(final ScenarioReport report, final Path path) throws IOException
+    private static ScenarioReport.Counted delta(final ScenarioReport.Counted after, final ScenarioReport.Counted from)
     {
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(path.toFile(), report.toMap());
+        return new ScenarioReport.Counted(after.ios() - from.ios(), after.requests() - from.requests(),
+            after.indirectRequests() - from.indirectRequests(),
+            after.notificationsFrontToBack() - from.notificationsFrontToBack(),
+            after.notificationsBackToFront() - from.notificationsBackToFront(),
+            after.frontGrantsIssued() - from.frontGrantsIssued(), after.frontGrantsEnded() - from.frontGrantsEnded(),
+            after.frontPersistentGrants(), after.backGrantMaps() - from.backGrantMaps(),
+            after.backGrantUnmaps() - from.backGrantUnmaps(), after.backGrantCopies() - from.backGrantCopies(),
+            after.backPersistentMapped(), after.frontErrors() - from.frontErrors(),
+            after.backErrors() - from.backErrors());
     }
 
-    private static BlockStore createTemporary(final Path image, final long size, final boolean readOnly,
-        final List<Path> images) throws IOException
+    private static Map<String, Long> delta(final Map<HypercallKind, Long> after, final Map<HypercallKind, Long> from)
     {
-        images.add(image);
-        final FileBlockStore created = FileBlockStore.createSparse(image, size);
-        if (!readOnly)
+        final Map<String, Long> delta = new LinkedHashMap<>();
+        for (final Map.Entry<HypercallKind, Long> entry : after.entrySet())
         {
-            return created;
+            final long calls = entry.getValue() - from.getOrDefault(entry.getKey(), 0L);
+            if (0 != calls)
+            {
+                delta.put(entry.getKey().name(), calls);
+            }
         }
-        created.close();
-        return FileBlockStore.open(image, true);
+        return delta;
+    }
+
+    private static ScenarioReport.Hypercalls hypercalls(final Map<String, Long> byKind, final long requests)
+    {
+        long total = 0;
+        for (final long calls : byKind.values())
+        {
+            total += calls;
+        }
+        return new ScenarioReport.Hypercalls(total, ratio(total, requests), byKind);
+    }
+
+    static ScenarioReport.Measured measured(final WorkloadStats stats, final int inFlight)
+    {
+        final long ios = stats.measured();
+        final double seconds = 0 == ios ? 0 : Math.max(1, stats.measuredNanos()) / 1e9;
+        final Histogram latency = stats.latency();
+        return new ScenarioReport.Measured(inFlight, seconds, ios, stats.measuredBytes(), 0 == ios ? 0 : ios / seconds,
+            0 == ios ? 0 : stats.measuredBytes() / seconds / 1e6, 0 == ios ?
+            new ScenarioReport.Latency(0, 0, 0, 0) :
+            new ScenarioReport.Latency(latency.getValueAtPercentile(50) / 1e3, latency.getValueAtPercentile(99) / 1e3,
+            latency.getValueAtPercentile(99.9) / 1e3, latency.getMaxValue() / 1e3));
+    }
+
+    static double ratio(final double numerator, final double denominator)
+    {
+        return 0 == denominator ? 0 : numerator / denominator;
     }
 
     private static BlockBackOptions backOptions(final Scenario.Backend backend)
@@ -314,63 +470,197 @@ public final class ScenarioRunner
 
     private static String size(final long bytes)
     {
-        return bytes >= 1L << 30 ? (bytes >> 30) + " GiB" : (bytes >> 20) + " MiB";
+        return 0 == bytes % (1L << 30) ? (bytes >> 30) + " GiB" : 0 == bytes % (1L << 20) ? (bytes >> 20) + " MiB" :
+            (bytes >> 10) + " KiB";
+    }
+
+    private static String dataPath(final BlockDataPath path)
+    {
+        return BlockDataPath.GRANT_MAP == path ? "grant-map" : "grant-copy";
     }
 
     private static String describe(final Scenario.Backend b)
     {
-        return (b.dataPath() == io.pvio.backend.block.BlockDataPath.GRANT_MAP ? "grant-map" : "grant-copy") +
-            ", persistent " + (b.persistentGrants() ? "offered" : "off") + ", indirect " + b.maxIndirectSegments() +
-            ", up to " + b.maxQueues() + " queues, ring order " + b.maxRingPageOrder();
+        return dataPath(b.dataPath()) + ", persistent grants " + (b.persistentGrants() ? "on" : "off") +
+            ", indirect segments " + b.maxIndirectSegments() + ", up to " + b.maxQueues() + " queues, ring order up" +
+            " to " + b.maxRingPageOrder();
     }
 
-    private static String describe(final Scenario.Workload w)
+    static String describe(final Scenario.Workload w)
     {
-        return (w.random() ? "random " : "sequential ") + w.blockSize() / 1024.0 + " KiB, depth " + w.queueDepth() +
-            ", " + Math.round(w.readShare() * 100) + "% reads, " + (0 == w.count() ? w.durationNanos() / 1e9 + " s" :
-            w.count() + " I/Os") + (w.verify() ? ", verified" : "");
+        final String block = 0 == w.blockSize() % 1024 ? w.blockSize() / 1024 + " KiB" : w.blockSize() + " B";
+        final String length = 0 == w.count() ? String.format(Locale.ROOT, "%s warm-up + %s", seconds(w.warmupNanos()),
+            seconds(w.durationNanos())) : String.format(Locale.ROOT, "%,d I/Os", w.count()) +
+            (0 == w.warmupNanos() ? "" : " (" + seconds(w.warmupNanos()) + " warm-up)");
+        return (w.random() ? "random " : "sequential ") + block + ", depth " + w.queueDepth() + ", " +
+            String.format(Locale.ROOT, "%.0f%% reads, ", w.readShare() * 100) + length +
+            (w.verify() ? ", verified" : "") + ", seed " + w.seed();
     }
 
-    /** One disk's run. */
+    private static String seconds(final long nanos)
+    {
+        return 0 == nanos % 1_000_000_000L ? nanos / 1_000_000_000L + " s" : nanos / 1_000_000 + " ms";
+    }
+
+    /** Hypercall differences over the workload. */
+    private static final class Hypercalls
+    {
+        final List<Map<String, Long>> guests;
+        final List<Integer> domids;
+        final Map<String, Long> dom0;
+
+        Hypercalls(final List<Map<String, Long>> guests, final List<Integer> domids, final Map<String, Long> dom0)
+        {
+            this.guests = guests;
+            this.domids = domids;
+            this.dom0 = dom0;
+        }
+    }
+
+    /** One workload engine in a phase. */
+    private static final class Lane
+    {
+        final String label;
+        final Scenario.Workload workload;
+        final DiskWorkload engine;
+        final Supplier<String> state;
+        long measureFrom;
+        long stopAt;
+        boolean stopped;
+        long lastCompleted;
+
+        Lane(final String label, final Scenario.Workload workload, final DiskWorkload engine,
+            final Supplier<String> state)
+        {
+            this.label = label;
+            this.workload = workload;
+            this.engine = engine;
+            this.state = state;
+        }
+    }
+
+    /** One disk: its image, its device, its engines and what they found. */
     private static final class Plan
     {
         final Scenario.Guest guest;
-        final Scenario.Disk diskSpec;
-        final PvDisk disk;
+        final Scenario.Disk spec;
+        final int index;
+        final String label;
         final Path image;
-        final PvDiskWorkload workload;
-        final long diskBytes;
-        final int queues;
-        long measureFrom;
-        long endNanos;
+        final boolean temporary;
+        final FileBlockStore store;
+        PvDisk disk;
+        long diskBytes;
+        BlockVersions versions;
+        PvDiskWorkload pv;
+        NativeDiskWorkload baseline;
+        ScenarioReport.Counted countedBefore;
+        ScenarioReport.Counted counted;
+        ScenarioReport.Negotiated negotiated;
+        long imageChecked;
+        long imageMismatches;
 
-        Plan(final Scenario.Guest guest, final Scenario.Disk diskSpec, final PvDisk disk, final Path image,
-            final PvDiskWorkload workload, final long diskBytes)
+        private Plan(final Scenario.Guest guest, final Scenario.Disk spec, final int index, final Path image,
+            final boolean temporary, final FileBlockStore store)
         {
             this.guest = guest;
-            this.diskSpec = diskSpec;
-            this.disk = disk;
+            this.spec = spec;
+            this.index = index;
+            this.label = guest.name() + '/' + spec.devid();
             this.image = image;
-            this.workload = workload;
-            this.diskBytes = diskBytes;
-            this.queues = disk.front().queues();
+            this.temporary = temporary;
+            this.store = store;
         }
 
-        ScenarioReport.DiskResult result(final PvMachine machine)
+        static Plan open(final Scenario.Guest guest, final Scenario.Disk spec, final int index, final Path tempDir)
+            throws IOException
         {
-            final BlockFrontCounters front = disk.front().counters();
-            final BlockBackCounters back = disk.back().counters();
-            final double seconds = Math.max(1e-9, (endNanos - measureFrom) / 1e9);
-            final Histogram latency = workload.latency();
-            final long requests = Math.max(1, front.requests());
-            return new ScenarioReport.DiskResult(guest.name() + "/" + diskSpec.devid(), workload.measured() / seconds,
-                workload.measuredBytes() / seconds / 1e6, latency.getValueAtPercentile(50) / 1e3,
-                latency.getValueAtPercentile(99) / 1e3, latency.getValueAtPercentile(99.9) / 1e3,
-                diskSpec.workload().verify(), workload.mismatches(), workload.errors(), workload.firstError(),
-                workload.completed(), front.requests(), (double)front.notificationsSent() / requests,
-                (double)back.notificationsSent() / requests, front.grantsIssued(), front.grantsEnded(),
-                back.grantMaps(), back.grantCopies(), disk.guest().domain().counters().total(),
-                machine.dom0().counters().total());
+            switch (spec.imageKind())
+            {
+                case TEMPORARY:
+                {
+                    final Path image = tempDir.resolve(guest.name() + '-' + spec.devid() + ".img");
+                    image.toFile().deleteOnExit();
+                    FileBlockStore store = FileBlockStore.createSparse(image, spec.size());
+                    if (spec.readOnly())
+                    {
+                        store.close();
+                        store = FileBlockStore.open(image, true);
+                    }
+                    return new Plan(guest, spec, index, image, true, store);
+                }
+                case CREATED:
+                    return new Plan(guest, spec, index, spec.image(), false,
+                        FileBlockStore.createSparse(spec.image(), spec.size()));
+                default:
+                    return new Plan(guest, spec, index, spec.image(), false,
+                        FileBlockStore.open(spec.image(), spec.readOnly()));
+            }
+        }
+
+        void attach(final PvMachine machine, final PvGuest pvGuest, final BlockBackOptions back)
+        {
+            disk = machine.attachDisk(pvGuest, spec.devid(), store, back, frontOptions(spec.frontend()));
+            final Scenario.Workload w = spec.workload();
+            diskBytes = Math.min(spec.size(), disk.front().sectors() << 9) / w.blockSize() * w.blockSize();
+            versions = w.verify() ?
+                new BlockVersions(diskBytes / w.blockSize(), Scenario.ImageKind.EXISTING != spec.imageKind()) : null;
+            pv = new PvDiskWorkload(disk.front()::submit, w, diskBytes, index, versions);
+        }
+
+        String imageText()
+        {
+            return temporary ? "temporary image" : spec.imageKind() == Scenario.ImageKind.CREATED ?
+                "new image " + image : "image " + image;
+        }
+
+        ScenarioReport.DiskReport report()
+        {
+            final ScenarioReport.Measured measured = measured(pv.stats(), pv.inFlight());
+            final ScenarioReport.NativeBaseline nativeBaseline = null == baseline ? null :
+                new ScenarioReport.NativeBaseline(baseline.inFlight(), measured(baseline.stats(), baseline.inFlight()),
+                verify(baseline.stats(), 0, 0));
+            final long requests = counted.requests();
+            final ScenarioReport.Derived derived = new ScenarioReport.Derived(ratio(requests, counted.ios()),
+                ratio(counted.notificationsFrontToBack(), requests),
+                ratio(counted.notificationsBackToFront(), requests),
+                ratio(counted.frontGrantsIssued() + counted.frontGrantsEnded(), requests),
+                ratio(counted.backGrantMaps() + counted.backGrantUnmaps() + counted.backGrantCopies(), requests),
+                null == nativeBaseline || 0 == nativeBaseline.measured().iops() ? null :
+                measured.iops() / nativeBaseline.measured().iops());
+            return new ScenarioReport.DiskReport(label, spec.devid(), temporary ? "temporary" : image.toString(),
+                describe(spec.workload()), negotiated, measured, counted, derived,
+                verify(pv.stats(), imageChecked, imageMismatches), nativeBaseline);
+        }
+
+        private ScenarioReport.Verify verify(final WorkloadStats stats, final long checked, final long differ)
+        {
+            return new ScenarioReport.Verify(null != versions, stats.readsChecked(), stats.mismatches(),
+                stats.errors(), stats.firstError(), checked, differ);
+        }
+
+        /** Closes the store (the machine may have closed it already) and deletes a temporary image. */
+        void close()
+        {
+            try
+            {
+                store.close();
+            }
+            catch (final RuntimeException ex)
+            {
+                // the image is deleted or kept all the same; the run's own outcome is what gets reported
+            }
+            if (temporary)
+            {
+                try
+                {
+                    Files.deleteIfExists(image);
+                }
+                catch (final IOException ex)
+                {
+                    image.toFile().deleteOnExit();
+                }
+            }
         }
     }
 }

@@ -1,26 +1,30 @@
 package io.pvio.bench.scenario;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-
-import io.pvio.bench.cli.PvioCommand;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+/**
+ * Scenarios run end to end on a {@link io.pvio.bench.machine.PvMachine}: two guests with verified workloads through
+ * the split driver and the native baseline, their counters, and images kept or deleted as the scenario says.
+ */
 class ScenarioRunnerTest
 {
-    private static final String SMALL = String.join("\n",
+    private static final String TWO_GUESTS = String.join("\n",
         "machine: {memory: 256M}",
         "guests:",
         "  - name: one",
@@ -28,68 +32,151 @@ class ScenarioRunnerTest
         "    disks:",
         "      - size: 16M",
         "        frontend: {queues: 2}",
-        "        workload: {block-size: 4K, queue-depth: 16, read-share: 0.5, count: 3000, seed: 3}",
+        "        workload: {block-size: 4K, queue-depth: 16, read-share: 0.5, count: 2000, seed: 3}",
         "  - name: two",
         "    memory: 32M",
         "    disks:",
         "      - size: 16M",
         "        frontend: {persistent-grants: false, indirect-segments: 0}",
-        "        workload: {pattern: sequential, block-size: 64K, queue-depth: 4, read-share: 0.5, count: 500}",
+        "        workload: {pattern: sequential, block-size: 64K, queue-depth: 4, read-share: 0.5, count: 400}",
         "");
 
     @TempDir
     Path dir;
 
     @Test
-    void aSmallScenarioRunsVerifiedAndReportsItsCounters() throws Exception
+    void shouldRunTwoGuestsVerifiedAndReportSaneCounters() throws Exception
     {
-        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        final PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        final List<Path> tempBefore = runDirectories();
+        final StringWriter text = new StringWriter();
+        final PrintWriter out = new PrintWriter(text, true);
         final ScenarioReport report =
-            new ScenarioRunner(ScenarioParser.parse(SMALL, false, "small"), out, false).run();
-        ScenarioRunner.print(report, out);
+            new ScenarioRunner(ScenarioParser.parse(TWO_GUESTS, false, "two"), "two", out, false).run();
+        report.print(out);
+        final String printed = text.toString();
 
-        assertTrue(report.isClean(), bytes.toString(StandardCharsets.UTF_8));
-        assertEquals(2, report.results().size());
-        final ScenarioReport.DiskResult one = report.results().get(0);
-        assertEquals(3000, one.ios());
-        assertEquals(3000, one.requests(), "4 KiB I/Os are one request each");
-        assertTrue(one.iops() > 0);
-        assertTrue(one.nativeIops() > 0);
-        final ScenarioReport.DiskResult two = report.results().get(1);
-        assertEquals(500, two.ios());
-        assertEquals(1000, two.requests(), "64 KiB without indirect segments takes two requests");
-        assertEquals(two.frontGrantsIssued(), two.frontGrantsEnded() + 1, "only the ring stays granted per queue");
-        assertTrue(bytes.toString(StandardCharsets.UTF_8).contains("one/51712"));
+        assertTrue(report.clean(), printed);
+        assertEquals(2, report.guests().size());
+        final ScenarioReport.DiskReport one = report.guests().get(0).disks().get(0);
+        assertEquals("one/51712", one.disk());
+        assertEquals(new ScenarioReport.Negotiated(2, 1, true, 256, "grant-map"), one.negotiated());
+        assertEquals(2000, one.measured().ios(), "no warm-up with a count: every I/O is measured");
+        assertEquals(16, one.measured().inFlight());
+        assertTrue(one.measured().iops() > 0);
+        assertTrue(one.measured().latency().p50Micros() > 0);
+        assertTrue(one.measured().latency().p99Micros() >= one.measured().latency().p50Micros());
+        assertEquals(2000, one.counted().ios());
+        assertEquals(2000, one.counted().requests(), "a 4 KiB I/O is one request");
+        assertEquals(1.0, one.derived().requestsPerIo());
+        assertTrue(one.counted().notificationsFrontToBack() <= one.counted().requests());
+        assertTrue(one.counted().notificationsBackToFront() >= 1);
+        assertTrue(one.counted().notificationsBackToFront() <= one.counted().requests());
+        assertEquals(0, one.counted().frontGrantsEnded(), "persistent grants stay granted");
+        assertEquals(0, one.counted().backGrantUnmaps(), "persistent grants stay mapped");
+        assertTrue(one.counted().frontPersistentGrants() > 0);
+        assertTrue(one.verify().enabled());
+        assertTrue(one.verify().readsChecked() > 500, "reads checked: " + one.verify().readsChecked());
+        assertEquals(0, one.verify().mismatches());
+        assertTrue(one.verify().imageBlocksChecked() > 500, "every written block is read back from the image");
+        assertEquals(0, one.verify().imageMismatches());
+        assertNotNull(one.nativeBaseline());
+        assertEquals(2, one.nativeBaseline().threads(), "one native thread per queue");
+        assertEquals(2000, one.nativeBaseline().measured().ios());
+        assertTrue(one.nativeBaseline().verify().readsChecked() > 500);
+        assertTrue(one.derived().pvToNativeIops() > 0);
+
+        final ScenarioReport.DiskReport two = report.guests().get(1).disks().get(0);
+        assertEquals(new ScenarioReport.Negotiated(1, 1, false, 0, "grant-map"), two.negotiated());
+        assertEquals(400, two.counted().ios());
+        assertEquals(800, two.counted().requests(), "64 KiB without indirect segments takes two requests");
+        assertEquals(0, two.counted().indirectRequests());
+        assertTrue(two.counted().frontGrantsIssued() >= 400 * 16, "a grant per page per request");
+        assertEquals(two.counted().frontGrantsIssued(), two.counted().frontGrantsEnded());
+        assertEquals(two.counted().backGrantMaps(), two.counted().backGrantUnmaps());
+        assertTrue(two.counted().backGrantMaps() >= 400 * 16);
+        assertEquals(0, two.verify().mismatches());
+
+        assertTrue(report.dom0().byKind().getOrDefault("GRANT_MAP", 0L) >= 400 * 16, report.dom0().toString());
+        assertTrue(report.dom0().total() > 0);
+        assertTrue(report.dom0().perRequest() > 0);
+        assertEquals(report.guests().get(0).hypercalls().total(),
+            report.guests().get(0).hypercalls().byKind().values().stream().mapToLong(Long::longValue).sum());
+
+        assertTrue(printed.contains("one/51712"), printed);
+        assertTrue(printed.contains("] split driver:"), printed);
+        assertTrue(printed.contains("] native:"), printed);
+        assertTrue(printed.contains("Result: clean"), printed);
+        assertEquals(tempBefore, runDirectories(), "temporary images are deleted");
 
         final Path json = dir.resolve("report.json");
-        ScenarioRunner.writeJson(report, json);
-        final JsonNode tree = new ObjectMapper().readTree(json.toFile());
-        assertTrue(tree.get("clean").asBoolean());
-        assertEquals(3000, tree.get("disks").get(0).get("counted").get("ios").asLong());
-        assertTrue(tree.get("disks").get(0).get("nativeBaseline").get("pvToNativeIopsRatio").asDouble() > 0);
+        report.writeJson(json);
+        assertEquals(report, ScenarioReport.readJson(json));
     }
 
     @Test
-    void theCommandRefusesABadFileBeforeStartingAnything() throws Exception
+    void shouldKeepACreatedImageAndCheckOnlyKnownBlocksWhenReusingIt() throws Exception
     {
-        final Path bad = dir.resolve("bad.yaml");
-        Files.writeString(bad, "guests: [{disks: [{size: 12X}]}]\n");
-        final ByteArrayOutputStream err = new ByteArrayOutputStream();
-        final PrintStream savedErr = System.err;
-        final int code;
-        try
+        final Path image = dir.resolve("kept.img");
+        final String scenario = String.join("\n",
+            "machine: {memory: 128M}",
+            "guests:",
+            "  - name: keeper",
+            "    memory: 16M",
+            "    disks:",
+            "      - image: " + image,
+            "        SIZE",
+            "        workload: {block-size: 8K, queue-depth: 8, read-share: 0.3, count: 1500, baseline: false}",
+            "");
+        final ScenarioReport first = new ScenarioRunner(ScenarioParser.parse(scenario.replace("SIZE", "size: 4M"),
+            false, "first"), "first", new PrintWriter(new StringWriter()), false).run();
+        assertTrue(first.clean());
+        final long firstChecked = first.guests().get(0).disks().get(0).verify().readsChecked();
+        assertTrue(Files.exists(image), "a created image is kept");
+        assertEquals(4 << 20, Files.size(image));
+        final ScenarioReport.DiskReport created = first.guests().get(0).disks().get(0);
+        assertEquals(image.toString(), created.image());
+        assertNull(created.nativeBaseline());
+        assertNull(created.derived().pvToNativeIops());
+        assertTrue(created.verify().readsChecked() > 0, "a created image starts as zeros");
+
+        final ScenarioReport second = new ScenarioRunner(ScenarioParser.parse(scenario.replace("SIZE",
+            "read-only: false"), false, "second"), "second", new PrintWriter(new StringWriter()), false).run();
+        assertTrue(second.clean());
+        final ScenarioReport.DiskReport existing = second.guests().get(0).disks().get(0);
+        // the same seed makes the same reads; on the created (zeroed) image every one was checked
+        assertTrue(existing.verify().readsChecked() < firstChecked,
+            "reads of blocks not written in this run are not checked: " + existing.verify());
+        assertTrue(existing.verify().imageBlocksChecked() > 0);
+    }
+
+    private static List<Path> runDirectories() throws Exception
+    {
+        try (Stream<Path> files = Files.list(Path.of(System.getProperty("java.io.tmpdir"))))
         {
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            code = PvioCommand.newCommandLine().execute("run", bad.toString());
+            return new ArrayList<>(files.filter((p) -> p.getFileName().toString().startsWith("pvio-run-")).sorted()
+                .collect(Collectors.toList()));
         }
-        finally
-        {
-            System.setErr(savedErr);
-        }
-        assertEquals(PvioCommand.EXIT_USAGE, code);
-        assertTrue(err.toString(StandardCharsets.UTF_8).contains("guests[0].disks[0].size: expected a size"),
-            err.toString(StandardCharsets.UTF_8));
-        assertEquals(Map.of(), Map.of());
+    }
+
+    @Test
+    void shouldShowTheWarmupAndStopAtTheDuration() throws Exception
+    {
+        final String scenario = String.join("\n",
+            "machine: {memory: 128M}",
+            "guests:",
+            "  - memory: 16M",
+            "    disks:",
+            "      - size: 8M",
+            "        workload: {queue-depth: 4, read-share: 0.5, warmup: 2500ms, duration: 500ms}",
+            "");
+        final StringWriter text = new StringWriter();
+        final ScenarioReport report = new ScenarioRunner(ScenarioParser.parse(scenario, false, "timed"), "timed",
+            new PrintWriter(text, true), false).run();
+        assertTrue(report.clean(), text.toString());
+        final ScenarioReport.DiskReport disk = report.guests().get(0).disks().get(0);
+        assertTrue(disk.measured().ios() > 0);
+        assertTrue(disk.counted().ios() > disk.measured().ios(), "warm-up I/Os are counted, not measured");
+        assertTrue(text.toString().contains("(warm-up)"), text.toString());
+        assertFalse(text.toString().contains("MISMATCHES"), text.toString());
     }
 }

@@ -1,0 +1,47 @@
+package io.pvio.bench.scenario;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A workload engine driving one disk: through the split driver ({@link PvDiskWorkload}) or directly on the image
+ * ({@link NativeDiskWorkload}). It issues I/O from {@link #start} until its count is reached or {@link #stop} is
+ * called, and counts and times what completes in {@link #stats()}.
+ */
+interface DiskWorkload
+{
+    /**
+     * Starts issuing I/O. I/Os started at or after {@code measureFromNanos} are measured; earlier ones are warm-up.
+     *
+     * @param measureFromNanos {@link System#nanoTime()} at which the measured window opens.
+     */
+    void start(long measureFromNanos);
+
+    /**
+     * Asks the engine to issue no more I/O; I/Os in flight still complete and are counted.
+     */
+    void stop();
+
+    /**
+     * Waits until every I/O issued has completed and nothing more will be issued.
+     *
+     * @param timeout how long to wait.
+     * @param unit    unit of {@code timeout}.
+     * @return true if finished, false on timeout.
+     * @throws InterruptedException if interrupted.
+     */
+    boolean awaitFinished(long timeout, TimeUnit unit) throws InterruptedException;
+
+    /**
+     * What has completed so far; live.
+     *
+     * @return the counters and latencies.
+     */
+    WorkloadStats stats();
+
+    /**
+     * I/Os kept in flight at once.
+     *
+     * @return the depth: the queue depth through the split driver, the thread count natively.
+     */
+    int inFlight();
+}

@@ -1,0 +1,123 @@
+package io.pvio.bench.scenario;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.pvio.bench.cli.PvioCommand;
+import picocli.CommandLine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code pvio run}: a bad file or option is refused with exit code 2 and a message naming the field before
+ * anything starts; a good file runs and writes its JSON report.
+ */
+class ScenarioCommandTest
+{
+    @TempDir
+    Path dir;
+
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    @Test
+    void shouldRefuseABadFileWithExitCode2BeforeStartingAnything() throws Exception
+    {
+        final Path bad = dir.resolve("bad.yaml");
+        Files.writeString(bad, "guests:\n  - disks: [{size: 256M}]\n  - disks: [{size: 12X}]\n");
+        assertEquals(PvioCommand.EXIT_USAGE, execute("run", bad.toString()));
+        assertEquals("pvio run: " + bad + ": guests[1].disks[0].size: expected a size like 4K, 256M or 4G from " +
+            "1048576 to 1099511627776 bytes, got \"12X\"" + System.lineSeparator(), err.toString());
+        assertEquals("", out.toString(), "nothing started");
+    }
+
+    @Test
+    void shouldRefuseMalformedSyntaxWithExitCode2() throws Exception
+    {
+        final Path bad = dir.resolve("bad.json");
+        Files.writeString(bad, "{\"guests\": [");
+        assertEquals(PvioCommand.EXIT_USAGE, execute("run", bad.toString()));
+        assertTrue(err.toString().startsWith("pvio run: " + bad + ": not valid JSON: "), err.toString());
+        assertEquals("", out.toString());
+    }
+
+    @Test
+    void shouldRefuseABadDurationWithExitCode2() throws Exception
+    {
+        assertEquals(PvioCommand.EXIT_USAGE, execute("run", "--duration", "forever"));
+        assertEquals("pvio run: --duration: expected a duration like 500ms, 10s or 2m from 100ms to 3600s, got " +
+            "\"forever\"" + System.lineSeparator(), err.toString());
+        assertEquals("", out.toString());
+    }
+
+    @Test
+    void shouldRefuseAJsonPathInAMissingDirectory() throws Exception
+    {
+        assertEquals(PvioCommand.EXIT_USAGE, execute("run", "--json", dir.resolve("no/such/dir/r.json").toString()));
+        assertTrue(err.toString().startsWith("pvio run: --json: expected a file path in an existing directory"),
+            err.toString());
+        assertEquals("", out.toString());
+    }
+
+    @Test
+    void shouldRefuseAMissingFile() throws Exception
+    {
+        final Path missing = dir.resolve("missing.yaml");
+        assertEquals(PvioCommand.EXIT_USAGE, execute("run", missing.toString()));
+        assertTrue(err.toString().startsWith("pvio run: " + missing + ": cannot read: "), err.toString());
+    }
+
+    @Test
+    void shouldDescribeItselfInHelp() throws Exception
+    {
+        assertEquals(PvioCommand.EXIT_OK, execute("run", "--help"));
+        final String help = out.toString();
+        assertTrue(help.contains("Usage: pvio run [-hV] [--duration=D] [--json=PATH] [FILE]"), help);
+        assertTrue(help.contains("built-in default"), help);
+        assertTrue(help.contains("Exit status"), help);
+        assertEquals(PvioCommand.EXIT_OK, execute("--help"));
+        assertTrue(out.toString().contains("  run "), out.toString());
+    }
+
+    @Test
+    void shouldRunAGoodFileAndWriteItsJsonReport() throws Exception
+    {
+        final Path file = dir.resolve("small.yaml");
+        Files.writeString(file, String.join("\n",
+            "description: one small verified disk",
+            "machine: {memory: 128M}",
+            "guests:",
+            "  - name: tiny",
+            "    memory: 16M",
+            "    disks:",
+            "      - size: 8M",
+            "        workload: {queue-depth: 8, read-share: 0.5, count: 1000}",
+            ""));
+        final Path json = dir.resolve("report.json");
+        assertEquals(PvioCommand.EXIT_OK, execute("run", file.toString(), "--json", json.toString()), err.toString());
+        final String printed = out.toString();
+        assertTrue(printed.startsWith("scenario: " + file + ": one small verified disk"), printed);
+        assertTrue(printed.contains("tiny/51712"), printed);
+        assertTrue(printed.contains("Result: clean"), printed);
+        assertTrue(printed.contains("report written to " + json), printed);
+        final ScenarioReport report = ScenarioReport.readJson(json);
+        assertTrue(report.clean());
+        assertEquals(1000, report.guests().get(0).disks().get(0).counted().ios());
+        assertFalse(err.toString().contains("pvio run"), err.toString());
+    }
+
+    private int execute(final String... args)
+    {
+        final CommandLine commandLine = PvioCommand.newCommandLine();
+        commandLine.setOut(new PrintWriter(out, true));
+        commandLine.setErr(new PrintWriter(err, true));
+        return commandLine.execute(args);
+    }
+}

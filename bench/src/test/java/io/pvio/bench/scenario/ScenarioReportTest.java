@@ -1,0 +1,146 @@
+package io.pvio.bench.scenario;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The report: JSON that reads back into an equal report with measured, counted and derived figures under their own
+ * names; the clean verdict; the text tables.
+ */
+class ScenarioReportTest
+{
+    @TempDir
+    Path dir;
+
+    @Test
+    void shouldReadBackTheJsonItWrites() throws Exception
+    {
+        final ScenarioReport report = sample(0, 0);
+        final Path json = dir.resolve("report.json");
+        report.writeJson(json);
+        assertEquals(report, ScenarioReport.readJson(json));
+
+        final JsonNode tree = new ObjectMapper().readTree(json.toFile());
+        assertEquals("sample.yaml", tree.get("scenario").asText());
+        assertTrue(tree.get("clean").asBoolean());
+        final JsonNode disk = tree.get("guests").get(0).get("disks").get(0);
+        assertEquals("g1/51712", disk.get("disk").asText());
+        assertEquals(150_000.0, disk.get("measured").get("iops").asDouble());
+        assertEquals(95.5, disk.get("measured").get("latency").get("p99Micros").asDouble());
+        assertEquals(40_000, disk.get("counted").get("requests").asLong());
+        assertEquals(0.02, disk.get("derived").get("notificationsBackToFrontPerRequest").asDouble());
+        assertEquals(0.5, disk.get("derived").get("pvToNativeIops").asDouble());
+        assertEquals(2, disk.get("nativeBaseline").get("threads").asInt());
+        assertEquals(300_000.0, disk.get("nativeBaseline").get("measured").get("iops").asDouble());
+        assertTrue(disk.get("verify").get("firstError").isNull());
+        assertEquals(12, tree.get("dom0").get("byKind").get("GRANT_MAP").asLong());
+        final JsonNode second = tree.get("guests").get(1).get("disks").get(0);
+        assertTrue(second.get("nativeBaseline").isNull());
+        assertTrue(second.get("derived").get("pvToNativeIops").isNull());
+    }
+
+    @Test
+    void shouldBeCleanOnlyWithoutMismatchesErrorsOrMissingBlocks()
+    {
+        assertTrue(sample(0, 0).clean());
+        assertFalse(sample(1, 0).clean());
+        assertFalse(sample(0, 1).clean());
+        final ScenarioReport.Verify imageOnly = new ScenarioReport.Verify(true, 10, 0, 0, null, 5, 1);
+        assertFalse(imageOnly.passed());
+    }
+
+    @Test
+    void shouldPrintMeasuredCountedAndDerivedTables()
+    {
+        final StringWriter text = new StringWriter();
+        sample(0, 0).print(new PrintWriter(text));
+        final String out = text.toString();
+        assertTrue(out.contains("Through the split driver (measured"), out);
+        assertTrue(out.contains("Native baseline on the image (measured"), out);
+        assertTrue(out.contains("(counted; handshake excluded) and per-request ratios (derived)"), out);
+        assertTrue(out.contains("Hypercalls over the workload (counted; per request derived)"), out);
+        assertTrue(out.contains("g1/51712"), out);
+        assertTrue(out.contains("150,000"), out);
+        assertTrue(out.contains("0.50"), "PV/native ratio: " + out);
+        assertTrue(out.contains("GRANT_MAP 12"), out);
+        assertTrue(out.contains("Result: clean"), out);
+
+        final StringWriter failed = new StringWriter();
+        sample(3, 0).print(new PrintWriter(failed));
+        assertTrue(failed.toString().contains("3 mismatches"), failed.toString());
+        assertTrue(failed.toString().contains("Result: FAILED"), failed.toString());
+    }
+
+    @Test
+    void shouldDeriveRatiosWithoutDividingByZero()
+    {
+        assertEquals(0, ScenarioRunner.ratio(5, 0));
+        assertEquals(2.5, ScenarioRunner.ratio(5, 2));
+        final ScenarioReport.Measured none = ScenarioRunner.measured(new WorkloadStats(), 4);
+        assertEquals(new ScenarioReport.Measured(4, 0, 0, 0, 0, 0, new ScenarioReport.Latency(0, 0, 0, 0)), none);
+    }
+
+    @Test
+    void shouldMeasureTheWindowFromItsStartToTheLastCompletion()
+    {
+        final WorkloadStats stats = new WorkloadStats();
+        stats.measureFrom(1_000_000_000L);
+        stats.completed(999_000_000L, 1_000_100_000L, 4096);
+        stats.completed(1_000_000_000L, 1_000_500_000L, 4096);
+        stats.completed(1_250_000_000L, 1_500_000_000L, 4096);
+        final ScenarioReport.Measured m = ScenarioRunner.measured(stats, 2);
+        assertEquals(3, stats.completed());
+        assertEquals(2, m.ios(), "the I/O started in the warm-up is not measured");
+        assertEquals(0.5, m.seconds(), 1e-9);
+        assertEquals(4.0, m.iops(), 1e-9);
+        assertEquals(8192 / 0.5 / 1e6, m.megabytesPerSecond(), 1e-12);
+        assertEquals(250_000, m.latency().maxMicros(), 250);
+        assertEquals(500, m.latency().p50Micros(), 1);
+    }
+
+    private static ScenarioReport sample(final long mismatches, final long errors)
+    {
+        final ScenarioReport.Measured pv = new ScenarioReport.Measured(32, 9.0, 1_350_000, 1_350_000L * 4096,
+            150_000.0, 614.4, new ScenarioReport.Latency(40.1, 95.5, 210.0, 1500.0));
+        final ScenarioReport.Measured nat = new ScenarioReport.Measured(2, 9.0, 2_700_000, 2_700_000L * 4096,
+            300_000.0, 1228.8, new ScenarioReport.Latency(3.1, 9.5, 21.0, 150.0));
+        final ScenarioReport.Counted counted = new ScenarioReport.Counted(40_000, 40_000, 0, 10, 800, 0, 0, 33, 0,
+            0, 0, 33, 0, 0);
+        final ScenarioReport.DiskReport first = new ScenarioReport.DiskReport("g1/51712", 51712, "temporary",
+            "random 4 KiB", new ScenarioReport.Negotiated(2, 1, true, 256, "grant-map"), pv, counted,
+            new ScenarioReport.Derived(1.0, 0.00025, 0.02, 0, 0, 0.5),
+            new ScenarioReport.Verify(true, 12_000, mismatches, errors, 0 == errors ? null : "boom", 4000, 0),
+            new ScenarioReport.NativeBaseline(2, nat, new ScenarioReport.Verify(true, 20_000, 0, 0, null, 0, 0)));
+        final ScenarioReport.DiskReport second = new ScenarioReport.DiskReport("g2/51712", 51712, "/tmp/x.img",
+            "sequential 64 KiB", new ScenarioReport.Negotiated(1, 4, false, 0, "grant-copy"), pv, counted,
+            new ScenarioReport.Derived(2.0, 0.1, 0.2, 2, 1, null),
+            new ScenarioReport.Verify(false, 0, 0, 0, null, 0, 0), null);
+        final Map<String, Long> dom0Calls = new LinkedHashMap<>();
+        dom0Calls.put("GRANT_MAP", 12L);
+        dom0Calls.put("EVTCHN_SEND", 800L);
+        final ScenarioReport report = ScenarioReport.of("sample.yaml",
+            new ScenarioReport.Machine(512L << 20, 64L << 20, "grant-map"),
+            List.of(new ScenarioReport.GuestReport("g1", 1, new ScenarioReport.Hypercalls(10, 0.00025,
+                Map.of("EVTCHN_SEND", 10L)), List.of(first)),
+                new ScenarioReport.GuestReport("g2", 2, new ScenarioReport.Hypercalls(0, 0, Map.of()),
+                List.of(second))),
+            new ScenarioReport.Hypercalls(812, 0.01, dom0Calls));
+        assertNull(report.guests().get(1).disks().get(0).nativeBaseline());
+        return report;
+    }
+}
