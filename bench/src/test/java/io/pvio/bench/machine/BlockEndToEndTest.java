@@ -24,6 +24,7 @@ import io.pvio.backend.block.BlockDataPath;
 import io.pvio.backend.block.FileBlockStore;
 import io.pvio.frontend.block.BlockFront;
 import io.pvio.frontend.block.BlockFrontOptions;
+import io.pvio.hypervisor.event.PortState;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -135,7 +136,19 @@ class BlockEndToEndTest
             }
 
             final PvGuest guest = disk.guest();
+            final List<Integer> frontPorts = new ArrayList<>();
+            final String front0 = disk.device().frontendPath();
+            for (int q = 0; q < queues; q++)
+            {
+                frontPorts.add(Integer.parseInt(machine.toolstack().readString(
+                    front0 + (1 == queues ? "" : "/queue-" + q) + "/event-channel")));
+            }
             disk.close();
+            for (final int port : frontPorts)
+            {
+                assertEquals(PortState.FREE, guest.domain().hypercalls().eventChannelOp().status(port).state(),
+                    "front-end port " + port + " closed");
+            }
             assertEquals(0, guest.domain().grantTable().grantedCount(), "every grant ended");
             assertEquals(0, guest.domain().grantTable().mappingCount(), "no grant stays mapped");
             assertEquals(0, guest.pages().inUse(), "every front-end page freed");
