@@ -5,8 +5,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.agrona.concurrent.UnsafeBuffer;
@@ -21,7 +19,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * the same block and verification is exact, as through the split driver. A count is shared out between the
  * threads; a thread that fails an I/O counts the error and stops. The last thread to finish closes the channel.
  */
-final class NativeDiskWorkload implements DiskWorkload
+final class NativeDiskWorkload extends DiskWorkload
 {
     private final Path image;
     private final boolean random;
@@ -34,10 +32,7 @@ final class NativeDiskWorkload implements DiskWorkload
     private final int threads;
     private final boolean writes;
     private final BlockVersions versions;
-    private final WorkloadStats stats = new WorkloadStats();
-    private final CountDownLatch finished;
     private final AtomicInteger running;
-    private volatile boolean stopping;
 
     /**
      * An engine.
@@ -53,6 +48,7 @@ final class NativeDiskWorkload implements DiskWorkload
         final Path image, final Scenario.Workload workload, final long diskBytes, final int threads,
         final long stream, final BlockVersions versions)
     {
+        super((int)Math.max(0, Math.min(threads, diskBytes / workload.blockSize())));
         this.image = image;
         this.random = workload.random();
         this.blockSize = workload.blockSize();
@@ -69,7 +65,6 @@ final class NativeDiskWorkload implements DiskWorkload
         this.threads = (int)Math.min(threads, blocks);
         this.writes = readShare < 1.0;
         this.versions = versions;
-        this.finished = new CountDownLatch(this.threads);
         this.running = new AtomicInteger(this.threads);
     }
 
@@ -104,42 +99,6 @@ final class NativeDiskWorkload implements DiskWorkload
             worker.setDaemon(true);
             worker.start();
         }
-    }
-
-    /**
-     * {@inheritDoc}
-     */
-    @Override
-    public void stop()
-    {
-        stopping = true;
-    }
-
-    /**
-     * {@inheritDoc}
-     */
-    @Override
-    public boolean awaitFinished(final long timeout, final TimeUnit unit) throws InterruptedException
-    {
-        return finished.await(timeout, unit);
-    }
-
-    /**
-     * {@inheritDoc}
-     */
-    @Override
-    public WorkloadStats stats()
-    {
-        return stats;
-    }
-
-    /**
-     * {@inheritDoc}
-     */
-    @Override
-    public int inFlight()
-    {
-        return threads;
     }
 
     private void run(final FileChannel channel, final int thread, final long share)

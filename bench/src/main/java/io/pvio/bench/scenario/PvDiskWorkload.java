@@ -1,8 +1,6 @@
 package io.pvio.bench.scenario;
 
 import java.nio.ByteBuffer;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 import org.agrona.concurrent.UnsafeBuffer;
@@ -23,7 +21,7 @@ import io.pvio.ring.blkif.BlkifOp;
  * version, and every read is compared with the version last acknowledged, so a read checks the data exactly. A write
  * that fails leaves its block {@link BlockVersions#UNKNOWN}. An I/O that fails ends its slot.
  */
-final class PvDiskWorkload implements DiskWorkload, BlockIoCallback
+final class PvDiskWorkload extends DiskWorkload implements BlockIoCallback
 {
     private static final int SECTOR_SHIFT = 9;
 
@@ -42,12 +40,9 @@ final class PvDiskWorkload implements DiskWorkload, BlockIoCallback
     private final long[] slotBlock;
     private final int[] slotVersion;
     private final long[] slotStart;
-    private final WorkloadStats stats = new WorkloadStats();
-    private final CountDownLatch finished;
     private long draws;
     private long sequential;
     private long issued;
-    private volatile boolean stopping;
 
     /**
      * An engine.
@@ -63,6 +58,7 @@ final class PvDiskWorkload implements DiskWorkload, BlockIoCallback
         final Consumer<BlockIo> device, final Scenario.Workload workload, final long diskBytes, final long stream,
         final BlockVersions versions)
     {
+        super((int)Math.max(0, Math.min(workload.queueDepth(), diskBytes / workload.blockSize())));
         this.device = device;
         this.random = workload.random();
         this.blockSize = workload.blockSize();
@@ -84,7 +80,6 @@ final class PvDiskWorkload implements DiskWorkload, BlockIoCallback
         this.slotBlock = new long[depth];
         this.slotVersion = new int[depth];
         this.slotStart = new long[depth];
-        this.finished = new CountDownLatch(depth);
         for (int i = 0; i < depth; i++)
         {
             buffers[i] = new UnsafeBuffer(ByteBuffer.allocateDirect(blockSize));
@@ -115,42 +110,6 @@ final class PvDiskWorkload implements DiskWorkload, BlockIoCallback
                 finished.countDown();
             }
         }
-    }
-
-    /**
-     * {@inheritDoc}
-     */
-    @Override
-    public void stop()
-    {
-        stopping = true;
-    }
-
-    /**
-     * {@inheritDoc}
-     */
-    @Override
-    public boolean awaitFinished(final long timeout, final TimeUnit unit) throws InterruptedException
-    {
-        return finished.await(timeout, unit);
-    }
-
-    /**
-     * {@inheritDoc}
-     */
-    @Override
-    public WorkloadStats stats()
-    {
-        return stats;
-    }
-
-    /**
-     * {@inheritDoc}
-     */
-    @Override
-    public int inFlight()
-    {
-        return ios.length;
     }
 
     /** The buffer of one of this engine's I/Os: what a write sends, where a read lands. */
