@@ -1,0 +1,257 @@
+package io.pvio.machine;
+
+/**
+ * What real hardware would charge for the events the simulated machine counts, in CPU cycles. Reports show these
+ * modeled cycles beside measured time and always label which is which.
+ * <p>
+ * Defaults come from {@code research/virt-anchors.md} (section 3); where no published figure applies the default is
+ * an assumption and its Javadoc says so. Mutable and fluent; {@link #copy()} before sharing.
+ * <table>
+ *   <caption>defaults</caption>
+ *   <tr><th>event</th><th>cycles</th><th>source</th></tr>
+ *   <tr><td>TLB hit</td><td>1</td><td>assumption: folded into the load's latency</td></tr>
+ *   <tr><td>walk reference (one PTE read)</td><td>30</td><td>assumption: a PTE mostly in L2</td></tr>
+ *   <tr><td>native page fault</td><td>1093</td><td>Adams &amp; Agesen 2006, pgfault, native</td></tr>
+ *   <tr><td>VM exit + entry</td><td>512</td><td>Bugnion, Nieh, Tsafrir 2017, Table 4.3, Haswell page-fault exit</td></tr>
+ *   <tr><td>trapped PTE write (full)</td><td>12733</td><td>Adams &amp; Agesen 2006, ptemod, VT-x without EPT</td></tr>
+ *   <tr><td>shadow fill (hidden fault)</td><td>11242</td><td>Adams &amp; Agesen 2006, pgfault, VT-x</td></tr>
+ *   <tr><td>hypercall entry and return</td><td>150</td><td>assumption: a ring transition like a syscall</td></tr>
+ *   <tr><td>PTE validated by mmu_update</td><td>100</td><td>assumption: type and ownership checks per entry</td></tr>
+ * </table>
+ */
+public final class CostModel
+{
+    private long tlbHit = 1;
+    private long walkReference = 30;
+    private long nativePageFault = 1093;
+    private long vmExit = 512;
+    private long trappedPteWrite = 12733;
+    private long shadowFill = 11242;
+    private long hypercall = 150;
+    private long pteValidation = 100;
+
+    /**
+     * The defaults in the table above.
+     */
+    public CostModel()
+    {
+    }
+
+    /**
+     * A copy.
+     *
+     * @return a new model with the same costs.
+     */
+    public CostModel copy()
+    {
+        return new CostModel().tlbHit(tlbHit).walkReference(walkReference).nativePageFault(nativePageFault)
+            .vmExit(vmExit).trappedPteWrite(trappedPteWrite).shadowFill(shadowFill).hypercall(hypercall)
+            .pteValidation(pteValidation);
+    }
+
+    /**
+     * Cycles of a TLB hit (assumption).
+     *
+     * @return cycles.
+     */
+    public long tlbHit()
+    {
+        return tlbHit;
+    }
+
+    /**
+     * Sets the cycles of a TLB hit.
+     *
+     * @param cycles 0 or more.
+     * @return this.
+     */
+    public CostModel tlbHit(final long cycles)
+    {
+        tlbHit = check(cycles, "tlbHit");
+        return this;
+    }
+
+    /**
+     * Cycles of one page-table entry read by a walk (assumption).
+     *
+     * @return cycles.
+     */
+    public long walkReference()
+    {
+        return walkReference;
+    }
+
+    /**
+     * Sets the cycles of one walk reference.
+     *
+     * @param cycles 0 or more.
+     * @return this.
+     */
+    public CostModel walkReference(final long cycles)
+    {
+        walkReference = check(cycles, "walkReference");
+        return this;
+    }
+
+    /**
+     * Cycles of a page fault delivered natively (Adams and Agesen 2006).
+     *
+     * @return cycles.
+     */
+    public long nativePageFault()
+    {
+        return nativePageFault;
+    }
+
+    /**
+     * Sets the cycles of a native page fault.
+     *
+     * @param cycles 0 or more.
+     * @return this.
+     */
+    public CostModel nativePageFault(final long cycles)
+    {
+        nativePageFault = check(cycles, "nativePageFault");
+        return this;
+    }
+
+    /**
+     * Cycles of a VM exit and re-entry (Bugnion, Nieh and Tsafrir 2017, Haswell).
+     *
+     * @return cycles.
+     */
+    public long vmExit()
+    {
+        return vmExit;
+    }
+
+    /**
+     * Sets the cycles of a VM exit and re-entry.
+     *
+     * @param cycles 0 or more.
+     * @return this.
+     */
+    public CostModel vmExit(final long cycles)
+    {
+        vmExit = check(cycles, "vmExit");
+        return this;
+    }
+
+    /**
+     * Cycles of a guest page-table write trapped and emulated in full virtualization (Adams and Agesen 2006).
+     *
+     * @return cycles.
+     */
+    public long trappedPteWrite()
+    {
+        return trappedPteWrite;
+    }
+
+    /**
+     * Sets the cycles of a trapped PTE write.
+     *
+     * @param cycles 0 or more.
+     * @return this.
+     */
+    public CostModel trappedPteWrite(final long cycles)
+    {
+        trappedPteWrite = check(cycles, "trappedPteWrite");
+        return this;
+    }
+
+    /**
+     * Cycles of a hidden page fault that fills a shadow entry (Adams and Agesen 2006).
+     *
+     * @return cycles.
+     */
+    public long shadowFill()
+    {
+        return shadowFill;
+    }
+
+    /**
+     * Sets the cycles of a shadow fill.
+     *
+     * @param cycles 0 or more.
+     * @return this.
+     */
+    public CostModel shadowFill(final long cycles)
+    {
+        shadowFill = check(cycles, "shadowFill");
+        return this;
+    }
+
+    /**
+     * Cycles of a hypercall's entry and return (assumption).
+     *
+     * @return cycles.
+     */
+    public long hypercall()
+    {
+        return hypercall;
+    }
+
+    /**
+     * Sets the cycles of a hypercall's entry and return.
+     *
+     * @param cycles 0 or more.
+     * @return this.
+     */
+    public CostModel hypercall(final long cycles)
+    {
+        hypercall = check(cycles, "hypercall");
+        return this;
+    }
+
+    /**
+     * Cycles the hypervisor spends validating one entry of an {@code mmu_update} (assumption).
+     *
+     * @return cycles.
+     */
+    public long pteValidation()
+    {
+        return pteValidation;
+    }
+
+    /**
+     * Sets the cycles of validating one PTE.
+     *
+     * @param cycles 0 or more.
+     * @return this.
+     */
+    public CostModel pteValidation(final long cycles)
+    {
+        pteValidation = check(cycles, "pteValidation");
+        return this;
+    }
+
+    /**
+     * Modeled cycles of translation work an MMU counted: hits, walk references and faults.
+     *
+     * @param hits           TLB hits.
+     * @param walkReferences page-table entries read by walks.
+     * @param nativeFaults   page faults delivered to the guest directly.
+     * @return cycles.
+     */
+    public long translationCycles(final long hits, final long walkReferences, final long nativeFaults)
+    {
+        return hits * tlbHit + walkReferences * walkReference + nativeFaults * nativePageFault;
+    }
+
+    private static long check(final long cycles, final String name)
+    {
+        if (cycles < 0)
+        {
+            throw new IllegalArgumentException(name + " must not be negative: " + cycles);
+        }
+        return cycles;
+    }
+
+    @Override
+    public String toString()
+    {
+        return "CostModel{tlbHit=" + tlbHit + ", walkReference=" + walkReference + ", nativePageFault=" +
+            nativePageFault + ", vmExit=" + vmExit + ", trappedPteWrite=" + trappedPteWrite + ", shadowFill=" +
+            shadowFill + ", hypercall=" + hypercall + ", pteValidation=" + pteValidation + '}';
+    }
+}
