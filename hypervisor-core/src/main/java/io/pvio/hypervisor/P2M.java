@@ -2,11 +2,13 @@ package io.pvio.hypervisor;
 
 import java.util.concurrent.atomic.AtomicLongArray;
 
+import io.pvio.machine.paging.GuestPhysicalMap;
+
 /**
  * A domain's physical-to-machine map: guest frame number (GFN, Xen's pseudo-physical frame) to machine frame number
  * (MFN). Guest frame numbers come from the guest and are range-checked on every lookup.
  */
-public final class P2M
+public final class P2M implements GuestPhysicalMap
 {
     /** The MFN of a GFN with no machine frame behind it ({@code INVALID_MFN}). */
     public static final long INVALID_MFN = -1;
@@ -54,6 +56,18 @@ public final class P2M
             return INVALID_MFN;
         }
         return mfns.get((int)gfn);
+    }
+
+    /**
+     * The machine frame behind a guest frame, for the paging hardware: the same as {@link #lookup(long)}.
+     *
+     * @param gfn guest frame number, untrusted.
+     * @return the MFN, or {@link GuestPhysicalMap#NOT_POPULATED}.
+     */
+    @Override
+    public long machineFrame(final long gfn)
+    {
+        return lookup(gfn);
     }
 
     /**
