@@ -17,6 +17,10 @@ package io.pvio.machine;
  *   <tr><td>shadow fill (hidden fault)</td><td>11242</td><td>Adams &amp; Agesen 2006, pgfault, VT-x</td></tr>
  *   <tr><td>hypercall entry and return</td><td>150</td><td>assumption: a ring transition like a syscall</td></tr>
  *   <tr><td>PTE validated by mmu_update</td><td>100</td><td>assumption: type and ownership checks per entry</td></tr>
+ *   <tr><td>a page-table entry written by a plain store</td><td>1</td><td>Adams and Agesen 2006, ptemod, native (about one store)</td></tr>
+ *   <tr><td>the extra work a full-virtualization monitor does per guest system call</td><td>2000</td><td>Adams and Agesen 2006: binary translation adds about 2000 cycles per syscall</td></tr>
+ *   <tr><td>copying or comparing one 4 KiB page</td><td>1024</td><td>assumption: about 4 bytes per cycle</td></tr>
+ *   <tr><td>reading or writing one page on a swap device</td><td>300000</td><td>assumption: 100 us of SSD at 3 GHz</td></tr>
  * </table>
  */
 public final class CostModel
@@ -29,6 +33,10 @@ public final class CostModel
     private long shadowFill = 11242;
     private long hypercall = 150;
     private long pteValidation = 100;
+    private long nativePteWrite = 1;
+    private long syscallEmulation = 2000;
+    private long pageCopy = 1024;
+    private long diskPageIo = 300000;
 
     /**
      * The defaults in the table above.
@@ -46,7 +54,8 @@ public final class CostModel
     {
         return new CostModel().tlbHit(tlbHit).walkReference(walkReference).nativePageFault(nativePageFault)
             .vmExit(vmExit).trappedPteWrite(trappedPteWrite).shadowFill(shadowFill).hypercall(hypercall)
-            .pteValidation(pteValidation);
+            .pteValidation(pteValidation).nativePteWrite(nativePteWrite)
+            .syscallEmulation(syscallEmulation).pageCopy(pageCopy).diskPageIo(diskPageIo);
     }
 
     /**
@@ -226,6 +235,94 @@ public final class CostModel
     }
 
     /**
+     * Cycles of a page-table entry written by a plain store (native, nested, or a table not yet in use) (Adams and Agesen 2006, ptemod, native (about one store)).
+     *
+     * @return cycles.
+     */
+    public long nativePteWrite()
+    {
+        return nativePteWrite;
+    }
+
+    /**
+     * Sets the cycles of a page-table entry written by a plain store.
+     *
+     * @param cycles 0 or more.
+     * @return this.
+     */
+    public CostModel nativePteWrite(final long cycles)
+    {
+        nativePteWrite = check(cycles, "nativePteWrite");
+        return this;
+    }
+
+    /**
+     * Cycles of the extra work a full-virtualization monitor does per guest system call (Adams and Agesen 2006: binary translation adds about 2000 cycles per syscall).
+     *
+     * @return cycles.
+     */
+    public long syscallEmulation()
+    {
+        return syscallEmulation;
+    }
+
+    /**
+     * Sets the cycles of the extra work a full-virtualization monitor does per guest system call.
+     *
+     * @param cycles 0 or more.
+     * @return this.
+     */
+    public CostModel syscallEmulation(final long cycles)
+    {
+        syscallEmulation = check(cycles, "syscallEmulation");
+        return this;
+    }
+
+    /**
+     * Cycles of copying or comparing one 4 KiB page (assumption: about 4 bytes per cycle).
+     *
+     * @return cycles.
+     */
+    public long pageCopy()
+    {
+        return pageCopy;
+    }
+
+    /**
+     * Sets the cycles of copying or comparing one 4 KiB page.
+     *
+     * @param cycles 0 or more.
+     * @return this.
+     */
+    public CostModel pageCopy(final long cycles)
+    {
+        pageCopy = check(cycles, "pageCopy");
+        return this;
+    }
+
+    /**
+     * Cycles of reading or writing one page on a swap device (assumption: 100 us of SSD at 3 GHz).
+     *
+     * @return cycles.
+     */
+    public long diskPageIo()
+    {
+        return diskPageIo;
+    }
+
+    /**
+     * Sets the cycles of reading or writing one page on a swap device.
+     *
+     * @param cycles 0 or more.
+     * @return this.
+     */
+    public CostModel diskPageIo(final long cycles)
+    {
+        diskPageIo = check(cycles, "diskPageIo");
+        return this;
+    }
+
+    /**
      * Modeled cycles of translation work an MMU counted: hits, walk references and faults.
      *
      * @param hits           TLB hits.
@@ -252,6 +349,8 @@ public final class CostModel
     {
         return "CostModel{tlbHit=" + tlbHit + ", walkReference=" + walkReference + ", nativePageFault=" +
             nativePageFault + ", vmExit=" + vmExit + ", trappedPteWrite=" + trappedPteWrite + ", shadowFill=" +
-            shadowFill + ", hypercall=" + hypercall + ", pteValidation=" + pteValidation + '}';
+            shadowFill + ", hypercall=" + hypercall + ", pteValidation=" + pteValidation +
+            ", nativePteWrite=" + nativePteWrite + ", syscallEmulation=" + syscallEmulation + ", pageCopy=" + pageCopy +
+            ", diskPageIo=" + diskPageIo + '}';
     }
 }

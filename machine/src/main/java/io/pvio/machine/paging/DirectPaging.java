@@ -103,6 +103,26 @@ public final class DirectPaging
     }
 
     /**
+     * {@code MMUEXT_UNPIN_TABLE}: drops the reference a pin holds; a table nothing else holds loses its type, and so
+     * do the tables and writable frames only it held, so their frames can be reused or freed.
+     *
+     * @param domain the caller.
+     * @param mfn    a pinned table frame of the caller.
+     * @return {@link #OK} or {@link #EINVAL} if the frame is not the caller's pinned table.
+     */
+    public int unpin(final int domain, final long mfn)
+    {
+        hypercall();
+        if (!owned(domain, mfn) || !pinned(mfn))
+        {
+            return refuse(EINVAL);
+        }
+        pinned[(int)mfn] = false;
+        putTypeRef(mfn);
+        return OK;
+    }
+
+    /**
      * {@code mmuext_op new_baseptr}: loads a level-4 table into the MMU's CR3, validating it first unless pinned.
      *
      * @param domain the caller.
@@ -273,6 +293,11 @@ public final class DirectPaging
         {
             return;
         }
+        putTypeRef(target);
+    }
+
+    private void putTypeRef(final long target)
+    {
         final int t = (int)target;
         if (typeCount[t] > 0)
         {

@@ -55,6 +55,7 @@ public final class Mmu
 
     private final MachineMemory memory;
     private final Tlb tlb;
+    private final PageWalkCache walkCache;
     private final UnsafeBuffer table = new UnsafeBuffer(0, 0);
     private final long[] walkEntryAddress = new long[PageTableEntry.LEVELS];
     private long cr3;
@@ -77,8 +78,21 @@ public final class Mmu
      */
     public Mmu(final MachineMemory memory, final int tlbEntries)
     {
+        this(memory, tlbEntries, 0);
+    }
+
+    /**
+     * An MMU with a TLB and a paging-structure cache.
+     *
+     * @param memory         the machine memory the tables live in.
+     * @param tlbEntries     TLB size, a power of two.
+     * @param walkCacheEntries paging-structure cache size, 0 (none) or a power of two.
+     */
+    public Mmu(final MachineMemory memory, final int tlbEntries, final int walkCacheEntries)
+    {
         this.memory = memory;
         this.tlb = new Tlb(tlbEntries);
+        this.walkCache = new PageWalkCache(walkCacheEntries);
     }
 
     /**
@@ -91,6 +105,7 @@ public final class Mmu
         cr3 = rootFrame;
         cr3Loads++;
         tlb.flush(false);
+        walkCache.flush();
     }
 
     /**
@@ -112,6 +127,27 @@ public final class Mmu
     {
         invlpgs++;
         tlb.invalidate(virtualAddress >>> PAGE_SHIFT);
+        walkCache.flush();
+    }
+
+    /**
+     * Drops every cached translation, global ones too, and the paging-structure cache: what a hypervisor does after
+     * changing upper-level entries under the vCPU.
+     */
+    public void flushAll()
+    {
+        tlb.flush(true);
+        walkCache.flush();
+    }
+
+    /**
+     * The paging-structure cache.
+     *
+     * @return the cache (size 0 if disabled).
+     */
+    public PageWalkCache walkCache()
+    {
+        return walkCache;
     }
 
     /**
@@ -168,7 +204,18 @@ public final class Mmu
         long leafFrame = -1;
         long leaf = 0;
         int used = 0;
-        for (int level = PageTableEntry.LEVELS; level >= 1; level--)
+        int startLevel = PageTableEntry.LEVELS;
+        long cachedTable = -1;
+        int cachedFlags = 0;
+        if (walkCache.lookup(virtualAddress))
+        {
+            // the upper three entries were read, allowed and marked accessed by the walk that made this entry
+            tableFrame = walkCache.table();
+            writable = 0 != (walkCache.flags() & PageWalkCache.WRITABLE);
+            user = 0 != (walkCache.flags() & PageWalkCache.USER);
+            startLevel = 1;
+        }
+        for (int level = startLevel; level >= 1; level--)
         {
             if (tableFrame < 0 || tableFrame >= memory.frameCount())
             {
@@ -198,6 +245,11 @@ public final class Mmu
                 break;
             }
             tableFrame = PageTableEntry.frame(entry);
+            if (2 == level)
+            {
+                cachedTable = tableFrame;
+                cachedFlags = (writable ? PageWalkCache.WRITABLE : 0) | (user ? PageWalkCache.USER : 0);
+            }
         }
         final int flags = (writable ? Tlb.WRITABLE : 0) | (user ? Tlb.USER : 0) |
             (0 != (leaf & PageTableEntry.GLOBAL) ? Tlb.GLOBAL : 0);
@@ -215,6 +267,10 @@ public final class Mmu
             {
                 table.putLong(0, wanted);
             }
+        }
+        if (cachedTable >= 0)
+        {
+            walkCache.insert(virtualAddress, cachedTable, cachedFlags);
         }
         final boolean dirty = write || 0 != (leaf & DIRTY);
         tlb.insert(virtualAddress >>> PAGE_SHIFT, leafFrame, flags | (dirty ? Tlb.DIRTY : 0));

@@ -7,8 +7,10 @@ import io.pvio.machine.memory.MachineMemory;
 import static io.pvio.machine.paging.PageTableEntry.ACCESSED;
 import static io.pvio.machine.paging.PageTableEntry.DIRTY;
 import static io.pvio.machine.paging.PageTableEntry.ENTRY_BYTES;
+import static io.pvio.machine.paging.PageTableEntry.FRAMES_PER_LARGE_PAGE;
 import static io.pvio.machine.paging.PageTableEntry.LEVELS;
 import static io.pvio.machine.paging.PageTableEntry.PAGE_SHIFT;
+import static io.pvio.machine.paging.PageTableEntry.PAGE_SIZE;
 import static io.pvio.machine.paging.PageTableEntry.PRESENT;
 import static io.pvio.machine.paging.PageTableEntry.USER;
 import static io.pvio.machine.paging.PageTableEntry.WRITABLE;
@@ -18,8 +20,10 @@ import static io.pvio.machine.paging.PageTableEntry.WRITABLE;
  * guest loads its CR3 and edits its tables without any trap; the hypervisor's host tables, in the same entry format
  * here, map guest-physical to machine frames. On a TLB miss the MMU does the two-dimensional walk: every guest-physical
  * address it meets (the guest CR3, each guest table, the final data page) is itself walked through the host tables,
- * so a cold walk reads (4 + 1) x (4 + 1) - 1 = 24 entries against 4 natively. The TLB caches the combined virtual to
- * machine translation.
+ * so a cold walk reads (4 + 1) x (4 + 1) - 1 = 24 entries against 4 natively. 2 MiB pages are allowed on both sides
+ * (a guest large page leaves (3 + 1) x (4 + 1) - 1 = 19, a host one shortens every host walk by one). The TLB caches
+ * the combined virtual to machine translation; an optional paging-structure cache ({@link PageWalkCache}) remembers
+ * where a region's guest level-1 table is in machine memory.
  * <p>
  * A fault in the guest's tables is the guest's ({@link #FAULT}); a guest-physical frame the host tables do not map is
  * the hypervisor's ({@link #HOST_FAULT}, an EPT violation). The walk sets accessed and dirty bits in the guest's
@@ -37,6 +41,7 @@ public final class NestedMmu
 
     private final MachineMemory memory;
     private final Tlb tlb;
+    private final PageWalkCache walkCache;
     private final UnsafeBuffer view = new UnsafeBuffer(0, 0);
     private final long[] guestEntryMachineAddress = new long[LEVELS];
     private long guestCr3;
@@ -56,8 +61,22 @@ public final class NestedMmu
      */
     public NestedMmu(final MachineMemory memory, final int tlbEntries)
     {
+        this(memory, tlbEntries, 0);
+    }
+
+    /**
+     * A nested MMU with a paging-structure cache over the guest dimension: a hit skips the guest's upper three levels
+     * and the host walks of their tables, leaving the level-1 entry and the host walk of the data page.
+     *
+     * @param memory           the machine memory both sets of tables live in.
+     * @param tlbEntries       TLB size, a power of two.
+     * @param walkCacheEntries paging-structure cache size, 0 (none) or a power of two.
+     */
+    public NestedMmu(final MachineMemory memory, final int tlbEntries, final int walkCacheEntries)
+    {
         this.memory = memory;
         this.tlb = new Tlb(tlbEntries);
+        this.walkCache = new PageWalkCache(walkCacheEntries);
     }
 
     /**
@@ -69,6 +88,7 @@ public final class NestedMmu
     {
         hostRoot = rootFrame;
         tlb.flush(true);
+        walkCache.flush();
     }
 
     /**
@@ -80,6 +100,7 @@ public final class NestedMmu
     {
         guestCr3 = rootGfn;
         tlb.flush(false);
+        walkCache.flush();
     }
 
     /**
@@ -90,6 +111,17 @@ public final class NestedMmu
     public void invlpg(final long virtualAddress)
     {
         tlb.invalidate(virtualAddress >>> PAGE_SHIFT);
+        walkCache.flush();
+    }
+
+    /**
+     * The paging-structure cache.
+     *
+     * @return the cache (size 0 if disabled).
+     */
+    public PageWalkCache walkCache()
+    {
+        return walkCache;
     }
 
     /**
@@ -125,9 +157,22 @@ public final class NestedMmu
         boolean writable = true;
         boolean userOk = true;
         long dataGfn = -1;
-        for (int level = LEVELS; level >= 1; level--)
+        int used = 0;
+        int startLevel = LEVELS;
+        long cachedTableMachine = -1;
+        int cachedFlags = 0;
+        if (walkCache.lookup(virtualAddress))
         {
-            final long tableMachine = hostTranslate(guestTable);
+            // the guest's upper three entries and the host walks of their tables were done by an earlier walk
+            cachedTableMachine = walkCache.table();
+            writable = 0 != (walkCache.flags() & PageWalkCache.WRITABLE);
+            userOk = 0 != (walkCache.flags() & PageWalkCache.USER);
+            startLevel = 1;
+        }
+        for (int level = startLevel; level >= 1; level--)
+        {
+            final long tableMachine = level == startLevel && cachedTableMachine >= 0 ?
+                cachedTableMachine : hostTranslate(guestTable);
             if (tableMachine < 0)
             {
                 return HOST_FAULT;
@@ -141,16 +186,24 @@ public final class NestedMmu
                 guestFaults++;
                 return FAULT;
             }
-            guestEntryMachineAddress[LEVELS - level] = entryAddress;
+            guestEntryMachineAddress[used++] = entryAddress;
             writable &= 0 != (entry & WRITABLE);
             userOk &= 0 != (entry & USER);
             if (1 == level)
             {
                 dataGfn = PageTableEntry.frame(entry);
+                break;
             }
-            else
+            if (2 == level && 0 != (entry & PAGE_SIZE))
             {
-                guestTable = PageTableEntry.frame(entry);
+                dataGfn = (PageTableEntry.frame(entry) & ~(long)(FRAMES_PER_LARGE_PAGE - 1)) +
+                    (page & (FRAMES_PER_LARGE_PAGE - 1));
+                break;
+            }
+            guestTable = PageTableEntry.frame(entry);
+            if (2 == level)
+            {
+                cachedFlags = (writable ? PageWalkCache.WRITABLE : 0) | (userOk ? PageWalkCache.USER : 0);
             }
         }
         if ((write && !writable) || (user && !userOk))
@@ -163,17 +216,22 @@ public final class NestedMmu
         {
             return HOST_FAULT;
         }
-        for (int i = 0; i < LEVELS; i++)
+        for (int i = 0; i < used; i++)
         {
             final long address = guestEntryMachineAddress[i];
             final long entry = readAt(address);
-            final long wanted = entry | ACCESSED | (write && LEVELS - 1 == i ? DIRTY : 0);
+            final long wanted = entry | ACCESSED | (write && used - 1 == i ? DIRTY : 0);
             if (wanted != entry)
             {
                 writeAt(address, wanted);
             }
         }
-        final long leaf = readAt(guestEntryMachineAddress[LEVELS - 1]);
+        if (LEVELS == startLevel && LEVELS == used)
+        {
+            // a full 4-level guest walk: cache where its level-1 table is in machine memory
+            walkCache.insert(virtualAddress, guestEntryMachineAddress[LEVELS - 1] >>> PAGE_SHIFT, cachedFlags);
+        }
+        final long leaf = readAt(guestEntryMachineAddress[used - 1]);
         tlb.insert(page, dataMachine, (writable ? Tlb.WRITABLE : 0) | (userOk ? Tlb.USER : 0) |
             (0 != (leaf & DIRTY) ? Tlb.DIRTY : 0));
         return (dataMachine << PAGE_SHIFT) | (virtualAddress & OFFSET_MASK);
@@ -194,6 +252,11 @@ public final class NestedMmu
             if (0 == (entry & PRESENT))
             {
                 return hostFault(gfn);
+            }
+            if (2 == level && 0 != (entry & PAGE_SIZE))
+            {
+                return (PageTableEntry.frame(entry) & ~(long)(FRAMES_PER_LARGE_PAGE - 1)) +
+                    (gfn & (FRAMES_PER_LARGE_PAGE - 1));
             }
             table = PageTableEntry.frame(entry);
         }

@@ -271,7 +271,7 @@ public final class ShadowPager
         if (shadow >= 0)
         {
             memory.wrapFrame(shadow, view).setMemory(0, MachineMemory.FRAME_SIZE, (byte)0);
-            mmu.tlb().flush(true);
+            mmu.flushAll();
         }
     }
 

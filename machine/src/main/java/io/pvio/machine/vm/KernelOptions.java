@@ -1,0 +1,141 @@
+package io.pvio.machine.vm;
+
+/**
+ * Hardware and kernel settings of a {@link GuestKernel}. Immutable; each {@code with} method returns a copy.
+ */
+public final class KernelOptions
+{
+    private final int tlbEntries;
+    private final int walkCacheEntries;
+    private final boolean batching;
+    private final int batchSize;
+    private final boolean hostLargePages;
+
+    /**
+     * Defaults: a 64-entry TLB, no paging-structure cache, para updates batched 128 to a hypercall, 4 KiB host pages.
+     */
+    public KernelOptions()
+    {
+        this(64, 0, true, 128, false);
+    }
+
+    private KernelOptions(
+        final int tlbEntries, final int walkCacheEntries, final boolean batching, final int batchSize,
+        final boolean hostLargePages)
+    {
+        if (batchSize < 1)
+        {
+            throw new IllegalArgumentException("batchSize must be positive: " + batchSize);
+        }
+        this.tlbEntries = tlbEntries;
+        this.walkCacheEntries = walkCacheEntries;
+        this.batching = batching;
+        this.batchSize = batchSize;
+        this.hostLargePages = hostLargePages;
+    }
+
+    /**
+     * TLB entries.
+     *
+     * @return a power of two.
+     */
+    public int tlbEntries()
+    {
+        return tlbEntries;
+    }
+
+    /**
+     * With another TLB size.
+     *
+     * @param entries a power of two.
+     * @return a copy.
+     */
+    public KernelOptions withTlbEntries(final int entries)
+    {
+        return new KernelOptions(entries, walkCacheEntries, batching, batchSize, hostLargePages);
+    }
+
+    /**
+     * Paging-structure cache entries.
+     *
+     * @return 0 (none) or a power of two.
+     */
+    public int walkCacheEntries()
+    {
+        return walkCacheEntries;
+    }
+
+    /**
+     * With a paging-structure cache.
+     *
+     * @param entries 0 or a power of two.
+     * @return a copy.
+     */
+    public KernelOptions withWalkCacheEntries(final int entries)
+    {
+        return new KernelOptions(tlbEntries, entries, batching, batchSize, hostLargePages);
+    }
+
+    /**
+     * Whether para-mode updates are batched (multicall) or issued one hypercall each.
+     *
+     * @return true if batched.
+     */
+    public boolean batching()
+    {
+        return batching;
+    }
+
+    /**
+     * With batching on or off.
+     *
+     * @param on true to batch.
+     * @return a copy.
+     */
+    public KernelOptions withBatching(final boolean on)
+    {
+        return new KernelOptions(tlbEntries, walkCacheEntries, on, batchSize, hostLargePages);
+    }
+
+    /**
+     * Most updates in one batch.
+     *
+     * @return the size.
+     */
+    public int batchSize()
+    {
+        return batchSize;
+    }
+
+    /**
+     * With another batch size.
+     *
+     * @param size 1 or more.
+     * @return a copy.
+     */
+    public KernelOptions withBatchSize(final int size)
+    {
+        return new KernelOptions(tlbEntries, walkCacheEntries, batching, size, hostLargePages);
+    }
+
+    /**
+     * Whether nested mode's host tables use 2 MiB pages where guest memory is machine-contiguous.
+     *
+     * @return true if so.
+     */
+    public boolean hostLargePages()
+    {
+        return hostLargePages;
+    }
+
+    /**
+     * With host large pages on or off.
+     *
+     * @param on true for 2 MiB host pages.
+     * @return a copy.
+     */
+    public KernelOptions withHostLargePages(final boolean on)
+    {
+        return new KernelOptions(tlbEntries, walkCacheEntries, batching, batchSize, on);
+    }
+}
