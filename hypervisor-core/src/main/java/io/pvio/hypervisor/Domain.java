@@ -199,7 +199,9 @@ public final class Domain
      */
     public long mfnOf(final long gfn)
     {
-        final long mfn = p2m.lookup(gfn);
+        final long entry = gfn >= 0 && gfn < p2m.size() ? p2m.entry(gfn) : P2M.INVALID_MFN;
+        // fast path: a private populated frame; anything else (swapped, shared) goes through the memory manager
+        final long mfn = entry >= 0 && 0 == (entry & P2M.SHARED) ? entry : resolveFrame(gfn, true);
         if (P2M.INVALID_MFN == mfn)
         {
             throw new IllegalArgumentException("domain " + id + " has no frame at gfn=" + gfn + " (size " +
@@ -208,9 +210,38 @@ public final class Domain
         return mfn;
     }
 
+    /**
+     * The machine frame behind one of this domain's guest frames for a foreign or own access: a swapped frame is
+     * swapped in and, for a write, a shared frame is unshared.
+     *
+     * @param gfn   the guest frame, range-checked.
+     * @param write whether the frame will be written.
+     * @return the machine frame, or {@link P2M#INVALID_MFN} if out of range or not populated.
+     */
+    public long resolveFrame(final long gfn, final boolean write)
+    {
+        final long entry = gfn >= 0 && gfn < p2m.size() ? p2m.entry(gfn) : P2M.INVALID_MFN;
+        if (entry >= 0 && (!write || 0 == (entry & P2M.SHARED)))
+        {
+            return entry & ~P2M.SHARED;
+        }
+        return P2M.INVALID_MFN == entry ? entry : hypervisor.memoryManager().resolve(this, gfn, write);
+    }
+
     void state(final DomainState state)
     {
         this.state = state;
+    }
+
+    /**
+     * The machine memory this domain's frames are in (a guest reaches it only through frames its P2M or a grant
+     * gives it).
+     *
+     * @return the memory.
+     */
+    public MachineMemory machineMemory()
+    {
+        return memory();
     }
 
     MachineMemory memory()

@@ -14,6 +14,9 @@ public final class DomainId
     /** {@code DOMID_SELF}: "the calling domain" in a hypercall argument. */
     public static final int SELF = 0x7FF0;
 
+    /** {@code DOMID_COW}: the owner of frames shared copy-on-write between domains. */
+    public static final int COW = 0x7FF2;
+
     /** {@code DOMID_INVALID}. */
     public static final int INVALID = 0x7FF4;
 

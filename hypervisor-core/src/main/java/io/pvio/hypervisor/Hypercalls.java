@@ -1,5 +1,6 @@
 package io.pvio.hypervisor;
 
+import io.pvio.hypervisor.memory.MemoryOps;
 import io.pvio.hypervisor.event.EventChannelOps;
 import io.pvio.hypervisor.grant.GrantTableOps;
 
@@ -18,6 +19,7 @@ public final class Hypercalls
     // only final references to the same objects, and final fields make an unsafely published copy safe to use
     private GrantTableOps grantTableOps;
     private EventChannelOps eventChannelOps;
+    private MemoryOps memoryOps;
 
     Hypercalls(final Hypervisor hypervisor, final Domain caller)
     {
@@ -125,6 +127,22 @@ public final class Hypercalls
             throw new HypercallException(Errno.EINVAL, "destroydomain: dom0 cannot be destroyed");
         }
         hypervisor.destroyDomain(target(domainId, "destroydomain"));
+    }
+
+    /**
+     * {@code HYPERVISOR_memory_op} for this domain.
+     *
+     * @return the memory operations.
+     */
+    public MemoryOps memoryOp()
+    {
+        MemoryOps ops = memoryOps;
+        if (null == ops)
+        {
+            ops = new MemoryOps(this, caller, hypervisor.memoryManager());
+            memoryOps = ops;
+        }
+        return ops;
     }
 
     /**

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
+import io.pvio.hypervisor.memory.MemoryManager;
 import io.pvio.machine.memory.MachineMemory;
 import io.pvio.machine.memory.OutOfMachineMemoryException;
 
@@ -20,6 +21,7 @@ public final class Hypervisor implements AutoCloseable
     public static final String DOM0_NAME = "Domain-0";
 
     private final MachineMemory memory;
+    private final MemoryManager memoryManager;
     private final AtomicReferenceArray<Domain> domains = new AtomicReferenceArray<>(DomainId.MAX_DOMAIN_ID + 1);
     private int nextDomainId = 1;
     private boolean closed;
@@ -34,8 +36,19 @@ public final class Hypervisor implements AutoCloseable
     public Hypervisor(final MachineMemory memory, final int dom0Frames, final int dom0Vcpus)
     {
         this.memory = memory;
+        this.memoryManager = new MemoryManager(memory);
         final Domain dom0 = build(DomainId.DOM0, DOM0_NAME, dom0Frames, dom0Vcpus);
         dom0.state(DomainState.RUNNING);
+    }
+
+    /**
+     * The memory manager: reservations, hypervisor swapping, page sharing, working-set sampling.
+     *
+     * @return the manager.
+     */
+    public MemoryManager memoryManager()
+    {
+        return memoryManager;
     }
 
     /**
@@ -137,15 +150,7 @@ public final class Hypervisor implements AutoCloseable
         domain.state(DomainState.DYING);
         domain.eventChannels().closeAll();
         domain.grantTable().releaseAll();
-        final P2M p2m = domain.p2m();
-        for (int gfn = 0; gfn < p2m.size(); gfn++)
-        {
-            final long mfn = p2m.set(gfn, P2M.INVALID_MFN);
-            if (P2M.INVALID_MFN != mfn)
-            {
-                memory.free(mfn, domain.id());
-            }
-        }
+        memoryManager.releaseDomain(domain);
         domain.state(DomainState.DEAD);
         domains.compareAndSet(domain.id(), domain, null);
     }

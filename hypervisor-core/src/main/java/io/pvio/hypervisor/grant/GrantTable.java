@@ -618,7 +618,7 @@ public final class GrantTable
             }
             // Read after the pin, as Xen does: with the in-use bits set the guest cannot end and re-grant the entry.
             final long gfn = frame.getIntVolatile(entry + FRAME_OFFSET) & MAX_FRAME;
-            final long mfn = owner.p2m().lookup(gfn);
+            final long mfn = owner.resolveFrame(gfn, writable);
             if (P2M.INVALID_MFN == mfn)
             {
                 clearFlags(frame, wordIndex, required & ~inUseFlags(before));

@@ -42,7 +42,6 @@ public final class GrantTableOps
     private final int callerId;
     private final Hypercalls hypercalls;
     private final GrantTable callerTable;
-    private final P2M callerP2m;
     private final MachineMemory memory;
 
     /**
@@ -58,7 +57,6 @@ public final class GrantTableOps
         this.callerId = caller.id();
         this.hypercalls = caller.hypercalls();
         this.callerTable = caller.grantTable();
-        this.callerP2m = caller.p2m();
         this.memory = hypervisor.memory();
     }
 
@@ -280,7 +278,7 @@ public final class GrantTableOps
             {
                 return GrantStatus.PERMISSION_DENIED;
             }
-            final long sourceMfn = callerP2m.lookup(batch.sources[i]);
+            final long sourceMfn = caller.resolveFrame(batch.sources[i], false);
             if (P2M.INVALID_MFN == sourceMfn)
             {
                 return GrantStatus.BAD_PAGE;
@@ -335,7 +333,7 @@ public final class GrantTableOps
             {
                 return GrantStatus.PERMISSION_DENIED;
             }
-            final long destMfn = callerP2m.lookup(batch.dests[i]);
+            final long destMfn = caller.resolveFrame(batch.dests[i], true);
             if (P2M.INVALID_MFN == destMfn)
             {
                 return GrantStatus.BAD_PAGE;

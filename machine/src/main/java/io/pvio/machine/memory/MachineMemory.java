@@ -230,6 +230,27 @@ public final class MachineMemory implements AutoCloseable
     }
 
     /**
+     * Hands a frame from one owner to another (a page becoming shared, or a shared page becoming a domain's again).
+     *
+     * @param mfn  the frame.
+     * @param from its owner now.
+     * @param to   the new owner, 0 or more.
+     * @throws IllegalArgumentException if {@code from} does not own the frame.
+     */
+    public synchronized void transfer(final long mfn, final int from, final int to)
+    {
+        checkOpen();
+        checkOwner(to);
+        final int frame = checkMfn(mfn);
+        if (owners.get(frame) != from || from < 0)
+        {
+            throw new IllegalArgumentException("domain " + from + " cannot hand over mfn=" + mfn + ": owner=" +
+                owners.get(frame));
+        }
+        owners.set(frame, to);
+    }
+
+    /**
      * Holds a frame for a mapping: while retained, freeing it does not return it to the allocator.
      *
      * @param mfn the frame, which must have an owner.
