@@ -13,6 +13,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
  * The {@code pvio} command line. Subcommands:
  * <pre>
  *   pvio run               a scenario: guests with PV disks, their workloads, the native baseline, a report
+ *   pvio experiment        memory and CPU virtualization experiments: tables, charts, checked results
  *   pvio ring front-send   front end of a ring shared through a file
  *   pvio ring back-echo    back end of a ring shared through a file
  *   pvio bench ring        ring benchmarks
@@ -29,7 +30,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
     sortOptions = false,
     versionProvider = VersionProvider.class,
     description = "Xen split-driver paravirtual I/O: rings, grants, events and XenStore on a simulated machine.",
-    subcommands = { RunCommand.class, RingCommand.class, BenchCommand.class })
+    subcommands = { RunCommand.class, ExperimentCommand.class, RingCommand.class, BenchCommand.class })
 public final class PvioCommand
 {
     /** Exit code of a command that did its work. */
