@@ -5,6 +5,7 @@ import java.util.Locale;
 
 import io.pvio.machine.CostModel;
 import io.pvio.machine.memory.MachineMemory;
+import io.pvio.machine.paging.ShadowPager;
 import io.pvio.machine.vm.GuestKernel;
 import io.pvio.machine.vm.GuestKernel.AddressSpace;
 import io.pvio.machine.vm.GuestWorkloads;
@@ -42,15 +43,16 @@ final class PteUpdateExperiment implements Experiment
             "mode", "pte_writes_per_fork", "pte_write_traps_per_fork", "hypercalls_per_fork",
             "hypervisor_entries_per_fork", "modeled_kcycles_per_fork", "x_native", "modeled_cycles_per_pte_write");
         final int forks = context.scaled(200, 10);
-        final String[] configs = {"native", "full", "para-batched", "para-unbatched", "nested"};
+        final String[] configs = {"native", "full", "para-batched", "para-unbatched", "nested", "full-nocache"};
         final double[] perFork = new double[configs.length];
         for (int i = 0; i < configs.length; i++)
         {
             final String config = configs[i];
             context.progress("e4: " + config + ", " + forks + " fork/exec cycles");
-            final PagingMode mode = config.startsWith("para") ? PagingMode.PARA :
-                PagingMode.valueOf(config.toUpperCase(Locale.ROOT));
-            final KernelOptions options = new KernelOptions().withBatching(!"para-unbatched".equals(config));
+            final PagingMode mode = config.startsWith("para") ? PagingMode.PARA : config.startsWith("full") ?
+                PagingMode.FULL : PagingMode.valueOf(config.toUpperCase(Locale.ROOT));
+            final KernelOptions options = new KernelOptions().withBatching(!"para-unbatched".equals(config))
+                .withShadowCacheFrames("full-nocache".equals(config) ? 0 : ShadowPager.DEFAULT_CACHE_FRAMES);
             try (MachineMemory memory = new MachineMemory(16384L * MachineMemory.FRAME_SIZE);
                 GuestKernel kernel = new GuestKernel(mode, memory, 1, 4096, cost, null, options))
             {
@@ -90,6 +92,9 @@ final class PteUpdateExperiment implements Experiment
                 "(each fault still makes one)", traps, batchedCalls, unbatchedCalls));
         result.note("per fork: fork a " + PARENT_PAGES + "-page parent (copy on write), the child writes 16 pages, " +
             "execs an image that demand-faults 64 pages and makes 8 syscalls, exits; the parent rewrites its pages");
+        result.note("full keeps shadows across CR3 loads, so tables of a process that is not running stay " +
+            "write-protected and its teardown traps; full-nocache drops every shadow on each CR3 load instead and " +
+            "refills them through hidden faults");
         result.note("modeled cycles from CostModel: " + cost);
         result.chart(new ExperimentResult.Chart(ExperimentResult.Chart.Kind.BAR, "mode",
             List.of("modeled_kcycles_per_fork"), null, "paging mode", "modeled kcycles per fork/exec",

@@ -6,6 +6,7 @@ import java.util.SplittableRandom;
 
 import io.pvio.machine.CostModel;
 import io.pvio.machine.memory.MachineMemory;
+import io.pvio.machine.paging.ShadowPager;
 import io.pvio.machine.vm.GuestKernel;
 import io.pvio.machine.vm.GuestKernel.AddressSpace;
 import io.pvio.machine.vm.GuestWorkloads;
@@ -50,6 +51,7 @@ final class WalkLengthExperiment implements Experiment
             {"native+2M", PagingMode.NATIVE, 0, false, true},
             {"shadow", PagingMode.FULL, 0, false, false},
             {"shadow+pwc", PagingMode.FULL, WALK_CACHE, false, false},
+            {"shadow-nocache", PagingMode.FULL, 0, false, false},
             {"nested", PagingMode.NESTED, 0, false, false},
             {"nested+pwc", PagingMode.NESTED, WALK_CACHE, false, false},
             {"nested+host2M", PagingMode.NESTED, 0, true, false},
@@ -62,7 +64,8 @@ final class WalkLengthExperiment implements Experiment
             final String name = (String)c[0];
             final PagingMode mode = (PagingMode)c[1];
             final KernelOptions options = new KernelOptions().withWalkCacheEntries((Integer)c[2])
-                .withHostLargePages((Boolean)c[3]);
+                .withHostLargePages((Boolean)c[3])
+                .withShadowCacheFrames(name.endsWith("nocache") ? 0 : ShadowPager.DEFAULT_CACHE_FRAMES);
             context.progress("e6: " + name);
             final double refs = walkReferences(mode, options.withTlbEntries(1), (Boolean)c[4], touches, cost);
             try (MachineMemory memory = new MachineMemory(16384L * MachineMemory.FRAME_SIZE);
@@ -103,8 +106,13 @@ final class WalkLengthExperiment implements Experiment
         result.note("refs_per_miss: a one-entry TLB and 64 pages (or one 2 MiB page) touched in turn; the other " +
             "columns: two 64-page processes switched " + switches + " times (50 reads per slice) plus mmap/munmap " +
             "churn, with a 64-entry TLB");
-        result.note("shadow mode drops its shadows on every CR3 load (no shadow cache), so each switch refills them " +
-            "through hidden faults; 2 MiB guest pages are not offered in shadow mode");
+        final double noCacheExits = result.number(result.find("config", "shadow-nocache"),
+            "pt_update_exits_per_million");
+        result.check("a shadow cache across CR3 loads cuts shadow paging's exits", shadowExits < noCacheExits,
+            String.format(Locale.ROOT, "%.0f with the cache, %.0f without, per million", shadowExits, noCacheExits));
+        result.note("shadow keeps shadows across CR3 loads (up to " + ShadowPager.DEFAULT_CACHE_FRAMES +
+            " frames); shadow-nocache drops them on every load and refills them through hidden faults; 2 MiB " +
+            "guest pages are not offered in shadow mode");
         result.chart(new ExperimentResult.Chart(ExperimentResult.Chart.Kind.BAR, "config",
             List.of("refs_per_miss"), null, "configuration", "memory references per TLB miss", false));
         return result;

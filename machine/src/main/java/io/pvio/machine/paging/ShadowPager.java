@@ -31,8 +31,11 @@ import static io.pvio.machine.paging.PageTableEntry.WRITABLE;
  *       traps.</li>
  *   <li><b>Accessed and dirty bits</b> are set in the guest's entries as the guest's own MMU would: accessed on the
  *       fill, dirty on the first write, for which a clean page is shadowed read-only.</li>
- *   <li><b>CR3 loads and INVLPG</b> trap: a CR3 load drops every shadow (no shadow cache yet) and switches to the new
- *       guest root; INVLPG drops the shadow leaf of one address.</li>
+ *   <li><b>CR3 loads and INVLPG</b> trap: a CR3 load switches to the shadow of the new guest root, which stays
+ *       cached (its guest tables still write-protected) across loads up to a set number of frames, after which all
+ *       are dropped; INVLPG drops the shadow leaf of one address.</li>
+ *   <li><b>Reuse</b>: a store into a shadowed table page the guest is reusing ({@link #guestReusedPage}) traps and
+ *       the page stops being shadowed.</li>
  * </ul>
  * Every trap and fill is counted and priced with the {@link CostModel}. One vCPU; not thread-safe.
  */
@@ -40,6 +43,9 @@ public final class ShadowPager
 {
     /** Returned by {@link #access} when the guest's own tables refuse the access. */
     public static final long GUEST_FAULT = -1;
+
+    /** Shadow frames kept across CR3 loads by default. */
+    public static final int DEFAULT_CACHE_FRAMES = 1024;
 
     private static final long FILLED = -2;
     private static final long FILL_REFUSED = -3;
@@ -52,6 +58,8 @@ public final class ShadowPager
     private final Long2LongHashMap shadowOfGuestTable = new Long2LongHashMap(-1);
     private final LongHashSet guestTables = new LongHashSet();
     private final LongArrayList shadowFrames = new LongArrayList();
+    private final LongHashSet upperShadows = new LongHashSet();
+    private final int cacheFrames;
     private final UnsafeBuffer view = new UnsafeBuffer(0, 0);
     private long guestRoot = -1;
     private long hiddenFaults;
@@ -73,16 +81,39 @@ public final class ShadowPager
     public ShadowPager(
         final MachineMemory memory, final int owner, final GuestPhysicalMap p2m, final Mmu mmu, final CostModel cost)
     {
+        this(memory, owner, p2m, mmu, cost, DEFAULT_CACHE_FRAMES);
+    }
+
+    /**
+     * A shadow pager for one vCPU with a shadow cache of a given size.
+     *
+     * @param memory      machine memory.
+     * @param owner       the domain id that owns the shadow frames (the hypervisor's).
+     * @param p2m         the guest's physical map.
+     * @param mmu         the vCPU's MMU, which will walk the shadows.
+     * @param cost        what traps and fills cost.
+     * @param cacheFrames shadow frames kept across CR3 loads before all are dropped; 0 drops them on every load.
+     */
+    public ShadowPager(
+        final MachineMemory memory, final int owner, final GuestPhysicalMap p2m, final Mmu mmu, final CostModel cost,
+        final int cacheFrames)
+    {
+        if (cacheFrames < 0)
+        {
+            throw new IllegalArgumentException("cacheFrames must not be negative: " + cacheFrames);
+        }
         this.memory = memory;
         this.owner = owner;
         this.p2m = p2m;
         this.mmu = mmu;
         this.cost = cost;
+        this.cacheFrames = cacheFrames;
     }
 
     /**
-     * The guest loads CR3 with the guest frame of its root table: traps; every shadow is dropped and a fresh shadow
-     * root is loaded into the MMU.
+     * The guest loads CR3 with the guest frame of its root table: traps; the root's shadow (kept from an earlier load,
+     * or a fresh one) is loaded into the MMU. Shadows stay cached across loads, their guest tables still
+     * write-protected, until the cache holds more than its size of frames; then all are dropped.
      *
      * @param rootGfn the guest's PML4 frame.
      */
@@ -90,9 +121,56 @@ public final class ShadowPager
     {
         cr3Traps++;
         modeledCycles += cost.vmExit();
-        dropAllShadows();
+        if (shadowFrames.size() > cacheFrames)
+        {
+            dropAllShadows();
+        }
         guestRoot = rootGfn;
-        mmu.loadCr3(shadowFor(rootGfn));
+        mmu.loadCr3(shadowFor(rootGfn, LEVELS));
+    }
+
+    /**
+     * The guest kernel stores into a page it is about to reuse (zeroing or copying into a page it allocated). If the
+     * page is a guest table the pager still shadows (one the guest freed), the store traps, and the pager stops
+     * shadowing it: every shadow entry that led to its shadow is cleared and the shadow frame freed.
+     *
+     * @param gfn the page.
+     */
+    public void guestReusedPage(final long gfn)
+    {
+        if (!guestTables.contains(gfn))
+        {
+            return;
+        }
+        pteWriteTraps++;
+        modeledCycles += cost.trappedPteWrite();
+        final long shadow = shadowOfGuestTable.remove(gfn);
+        guestTables.remove(gfn);
+        if (shadow < 0)
+        {
+            return;
+        }
+        upperShadows.remove(shadow);
+        final LongHashSet.LongIterator uppers = upperShadows.iterator();
+        while (uppers.hasNext())
+        {
+            final long upper = uppers.nextValue();
+            for (int i = 0; i < PageTableEntry.ENTRIES_PER_TABLE; i++)
+            {
+                final long entry = readMachine(upper, i);
+                if (0 != (entry & PRESENT) && PageTableEntry.frame(entry) == shadow)
+                {
+                    writeMachine(upper, i, 0);
+                }
+            }
+        }
+        shadowFrames.removeLong(shadow);
+        memory.free(shadow, owner);
+        if (gfn == guestRoot)
+        {
+            mmu.loadCr3(shadowFor(gfn, LEVELS)); // the guest is rewriting its own live root: start it afresh
+        }
+        mmu.flushAll();
     }
 
     /**
@@ -178,7 +256,7 @@ public final class ShadowPager
         final boolean write = 0 != (access & Mmu.ACCESS_WRITE);
         final boolean user = 0 != (access & Mmu.ACCESS_USER);
         long guestTable = guestRoot;
-        long shadowTable = shadowFor(guestRoot);
+        long shadowTable = shadowFor(guestRoot, LEVELS);
         for (int level = LEVELS; level >= 1; level--)
         {
             final int index = PageTableEntry.index(virtualAddress, level);
@@ -194,7 +272,7 @@ public final class ShadowPager
                 {
                     writeGuest(guestTable, index, entry | ACCESSED);
                 }
-                final long childShadow = shadowFor(target);
+                final long childShadow = shadowFor(target, level - 1);
                 writeMachine(shadowTable, index, PageTableEntry.make(childShadow, entry & (PRESENT | WRITABLE | USER)));
                 guestTable = target;
                 shadowTable = childShadow;
@@ -236,7 +314,7 @@ public final class ShadowPager
         return FILL_REFUSED;
     }
 
-    private long shadowFor(final long guestTableGfn)
+    private long shadowFor(final long guestTableGfn, final int level)
     {
         long shadow = shadowOfGuestTable.get(guestTableGfn);
         if (shadow < 0)
@@ -246,6 +324,10 @@ public final class ShadowPager
             shadowFrames.addLong(shadow);
             shadowOfGuestTable.put(guestTableGfn, shadow);
             guestTables.add(guestTableGfn);
+        }
+        if (level > 1)
+        {
+            upperShadows.add(shadow); // may point at other shadows: searched when one of those goes away
         }
         return shadow;
     }
@@ -284,6 +366,7 @@ public final class ShadowPager
         shadowFrames.clear();
         shadowOfGuestTable.clear();
         guestTables.clear();
+        upperShadows.clear();
     }
 
     /**
@@ -292,6 +375,7 @@ public final class ShadowPager
     public void close()
     {
         dropAllShadows();
+        mmu.flushAll();
         guestRoot = -1;
     }
 

@@ -121,7 +121,7 @@ public final class GuestKernel implements AutoCloseable
                 break;
             case FULL:
                 cpu = new Mmu(memory, options.tlbEntries(), options.walkCacheEntries());
-                pager = new ShadowPager(memory, domain, frames, cpu, cost);
+                pager = new ShadowPager(memory, domain, frames, cpu, cost, options.shadowCacheFrames());
                 break;
             case PARA:
                 cpu = new Mmu(memory, options.tlbEntries(), options.walkCacheEntries());
@@ -229,7 +229,7 @@ public final class GuestKernel implements AutoCloseable
     public AddressSpace createAddressSpace()
     {
         checkOpen();
-        final long root = frames.allocate();
+        final long root = allocateFrame();
         final AddressSpace space = new AddressSpace(root);
         space.tables.addLong(root);
         if (PagingMode.PARA == mode)
@@ -306,7 +306,7 @@ public final class GuestKernel implements AutoCloseable
         {
             throw new IllegalStateException("0x" + Long.toHexString(virtualAddress) + " is already mapped");
         }
-        final long pfn = frames.allocate();
+        final long pfn = allocateFrame();
         space.pages.put(vpn, pfn);
         if (writable)
         {
@@ -591,7 +591,7 @@ public final class GuestKernel implements AutoCloseable
         long target = pfn;
         if (frames.shareCount(pfn) > 1)
         {
-            target = frames.allocate();
+            target = allocateFrame();
             memory.copy(frames.machineFrame(pfn), 0, frames.machineFrame(target), 0, MachineMemory.FRAME_SIZE);
             counts.modeledCycles += cost.pageCopy();
             frames.release(pfn);
@@ -734,7 +734,7 @@ public final class GuestKernel implements AutoCloseable
             long child = space.tableOf.get(key);
             if (NONE == child)
             {
-                child = frames.allocate();
+                child = allocateFrame();
                 space.tables.addLong(child);
                 space.tableOf.put(key, child);
                 writeEntry(space, table, PageTableEntry.index(va, l + 1),
@@ -748,6 +748,20 @@ public final class GuestKernel implements AutoCloseable
     private static long tableKey(final long va, final int level)
     {
         return ((long)level << 56) | (va >>> (PAGE_SHIFT + 9 * level));
+    }
+
+    /**
+     * A fresh page from the kernel's allocator, zeroed by the kernel: a store into the page, which traps in full mode
+     * if the page is a table the shadow pager still shadows.
+     */
+    private long allocateFrame()
+    {
+        final long pfn = frames.allocate();
+        if (null != shadow)
+        {
+            shadow.guestReusedPage(pfn);
+        }
+        return pfn;
     }
 
     private long entryFrame(final long pfn)

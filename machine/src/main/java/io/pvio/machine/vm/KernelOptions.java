@@ -1,5 +1,7 @@
 package io.pvio.machine.vm;
 
+import io.pvio.machine.paging.ShadowPager;
+
 /**
  * Hardware and kernel settings of a {@link GuestKernel}. Immutable; each {@code with} method returns a copy.
  */
@@ -10,18 +12,20 @@ public final class KernelOptions
     private final boolean batching;
     private final int batchSize;
     private final boolean hostLargePages;
+    private final int shadowCacheFrames;
 
     /**
-     * Defaults: a 64-entry TLB, no paging-structure cache, para updates batched 128 to a hypercall, 4 KiB host pages.
+     * Defaults: a 64-entry TLB, no paging-structure cache, para updates batched 128 to a hypercall, 4 KiB host pages,
+     * up to {@link ShadowPager#DEFAULT_CACHE_FRAMES} shadow frames cached across CR3 loads.
      */
     public KernelOptions()
     {
-        this(64, 0, true, 128, false);
+        this(64, 0, true, 128, false, ShadowPager.DEFAULT_CACHE_FRAMES);
     }
 
     private KernelOptions(
         final int tlbEntries, final int walkCacheEntries, final boolean batching, final int batchSize,
-        final boolean hostLargePages)
+        final boolean hostLargePages, final int shadowCacheFrames)
     {
         if (batchSize < 1)
         {
@@ -32,6 +36,7 @@ public final class KernelOptions
         this.batching = batching;
         this.batchSize = batchSize;
         this.hostLargePages = hostLargePages;
+        this.shadowCacheFrames = shadowCacheFrames;
     }
 
     /**
@@ -52,7 +57,7 @@ public final class KernelOptions
      */
     public KernelOptions withTlbEntries(final int entries)
     {
-        return new KernelOptions(entries, walkCacheEntries, batching, batchSize, hostLargePages);
+        return new KernelOptions(entries, walkCacheEntries, batching, batchSize, hostLargePages, shadowCacheFrames);
     }
 
     /**
@@ -73,7 +78,7 @@ public final class KernelOptions
      */
     public KernelOptions withWalkCacheEntries(final int entries)
     {
-        return new KernelOptions(tlbEntries, entries, batching, batchSize, hostLargePages);
+        return new KernelOptions(tlbEntries, entries, batching, batchSize, hostLargePages, shadowCacheFrames);
     }
 
     /**
@@ -94,7 +99,7 @@ public final class KernelOptions
      */
     public KernelOptions withBatching(final boolean on)
     {
-        return new KernelOptions(tlbEntries, walkCacheEntries, on, batchSize, hostLargePages);
+        return new KernelOptions(tlbEntries, walkCacheEntries, on, batchSize, hostLargePages, shadowCacheFrames);
     }
 
     /**
@@ -115,7 +120,7 @@ public final class KernelOptions
      */
     public KernelOptions withBatchSize(final int size)
     {
-        return new KernelOptions(tlbEntries, walkCacheEntries, batching, size, hostLargePages);
+        return new KernelOptions(tlbEntries, walkCacheEntries, batching, size, hostLargePages, shadowCacheFrames);
     }
 
     /**
@@ -136,6 +141,27 @@ public final class KernelOptions
      */
     public KernelOptions withHostLargePages(final boolean on)
     {
-        return new KernelOptions(tlbEntries, walkCacheEntries, batching, batchSize, on);
+        return new KernelOptions(tlbEntries, walkCacheEntries, batching, batchSize, on, shadowCacheFrames);
+    }
+
+    /**
+     * Shadow frames full mode keeps across CR3 loads (0: drop every shadow on every load).
+     *
+     * @return frames.
+     */
+    public int shadowCacheFrames()
+    {
+        return shadowCacheFrames;
+    }
+
+    /**
+     * With another shadow cache size.
+     *
+     * @param frames 0 or more.
+     * @return a copy.
+     */
+    public KernelOptions withShadowCacheFrames(final int frames)
+    {
+        return new KernelOptions(tlbEntries, walkCacheEntries, batching, batchSize, hostLargePages, frames);
     }
 }

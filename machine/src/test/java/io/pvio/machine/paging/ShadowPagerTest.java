@@ -134,21 +134,85 @@ class ShadowPagerTest
     }
 
     @Test
-    void aCr3LoadTrapsAndSwitchesAddressSpaces()
+    void aCr3LoadTrapsAndSwitchesAddressSpacesKeepingTheShadowsCached()
     {
+        final long first = newTable();
+        final long firstLeaf = map(first, VA, 200, WRITABLE);
+        final long second = newTable();
+        map(second, VA, 210, WRITABLE);
+        pager.guestLoadCr3(first);
+        assertEquals(p2m[200] << 12, pager.access(VA, 0));
+        pager.guestLoadCr3(second);
+        assertEquals(p2m[210] << 12, pager.access(VA, 0));
+        final long fills = pager.hiddenFaults();
+        pager.guestLoadCr3(first);
+        assertEquals(p2m[200] << 12, pager.access(VA, 0));
+        assertEquals(fills, pager.hiddenFaults(), "back to a cached shadow: no fill");
+        assertEquals(3, pager.cr3Traps());
+        // a cached, not current, table is still write-protected: the guest's store traps and the stale entry goes
+        pager.guestLoadCr3(second);
+        pager.writeGuestPte(firstLeaf, PageTableEntry.index(VA, 1), PageTableEntry.make(201, PRESENT | WRITABLE));
+        assertEquals(1, pager.pteWriteTraps());
+        pager.guestLoadCr3(first);
+        assertEquals(p2m[201] << 12, pager.access(VA, 0), "the new mapping, not the cached one");
+        pager.close();
+        assertEquals(4096 - GUEST_FRAMES, memory.freeFrames(), "closing frees every shadow frame");
+    }
+
+    @Test
+    void withoutACacheEveryCr3LoadDropsTheShadows()
+    {
+        pager.close();
+        pager = new ShadowPager(memory, HYPERVISOR, (gfn) -> p2m[(int)gfn], mmu, cost, 0);
         final long first = newTable();
         map(first, VA, 200, WRITABLE);
         final long second = newTable();
         map(second, VA, 210, WRITABLE);
         pager.guestLoadCr3(first);
-        assertEquals(p2m[200] << 12, pager.access(VA, 0));
-        final int framesBefore = memory.freeFrames();
+        pager.access(VA, 0);
+        final int held = pager.shadowFrames();
         pager.guestLoadCr3(second);
-        assertEquals(p2m[210] << 12, pager.access(VA, 0));
-        assertEquals(2, pager.cr3Traps());
-        assertTrue(memory.freeFrames() >= framesBefore, "the old shadows were freed");
-        pager.close();
-        assertEquals(4096 - GUEST_FRAMES, memory.freeFrames(), "closing frees every shadow frame");
+        assertEquals(1, pager.shadowFrames(), "only the new root's shadow, the " + held + " old ones freed");
+        pager.guestLoadCr3(first);
+        pager.access(VA, 0);
+        assertEquals(2, pager.hiddenFaults(), "filled again");
+    }
+
+    @Test
+    void aFreedTableReusedByTheGuestIsUnshadowed()
+    {
+        final long root = newTable();
+        final long leaf = map(root, VA, 200, WRITABLE);
+        pager.guestLoadCr3(root);
+        pager.access(VA, 0);
+        final int held = pager.shadowFrames();
+        // the guest unlinks and frees the leaf table, then reuses its page as a new leaf table somewhere else
+        final long l2 = parentOf(root, VA, 2);
+        pager.writeGuestPte(l2, PageTableEntry.index(VA, 2), 0);
+        pager.guestInvlpg(VA);
+        memory.frame(p2m[(int)leaf]).setMemory(0, MachineMemory.FRAME_SIZE, (byte)0);
+        pager.guestReusedPage(leaf);
+        assertEquals(held - 1, pager.shadowFrames(), "its shadow is gone");
+        assertEquals(2, pager.pteWriteTraps(), "the unlink and the first store of the reuse trapped");
+        final long other = VA + (1L << 21);
+        pager.writeGuestPte(l2, PageTableEntry.index(other, 2), PageTableEntry.make(leaf, PRESENT | WRITABLE));
+        pager.writeGuestPte(leaf, PageTableEntry.index(other, 1), PageTableEntry.make(220, PRESENT | WRITABLE));
+        assertEquals(3, pager.pteWriteTraps(), "the link into the shadowed parent traps, the store into the " +
+            "no longer shadowed page does not");
+        assertEquals(p2m[220] << 12, pager.access(other, 0), "the reused table is shadowed afresh");
+        assertEquals(ShadowPager.GUEST_FAULT, pager.access(VA, 0), "the old mapping is gone");
+        pager.guestReusedPage(250);
+        assertEquals(3, pager.pteWriteTraps(), "a page that was never a table does not trap");
+    }
+
+    private long parentOf(final long root, final long va, final int level)
+    {
+        long table = root;
+        for (int l = 4; l > level; l--)
+        {
+            table = PageTableEntry.frame(memory.frame(p2m[(int)table]).getLong(PageTableEntry.index(va, l) * 8));
+        }
+        return table;
     }
 
     private long newTable()

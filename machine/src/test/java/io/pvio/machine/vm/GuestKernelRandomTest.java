@@ -15,6 +15,7 @@ import io.pvio.machine.memory.MachineMemory;
 import io.pvio.machine.vm.GuestKernel.AddressSpace;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
  * Random sequences of map, unmap, fork, destroy, switch, write, read and demand faults, checked against a plain model
@@ -32,22 +33,24 @@ class GuestKernelRandomTest
         final List<Arguments> cases = new ArrayList<>();
         for (final PagingMode mode : PagingMode.values())
         {
-            for (int seed = 1; seed <= 4; seed++)
+            for (int seed = 1; seed <= 6; seed++)
             {
-                cases.add(Arguments.of(mode, seed, seed % 2 == 0));
+                cases.add(Arguments.of(mode, seed, seed % 2 == 0, new int[] {0, 8, 1024}[seed % 3]));
             }
         }
         return cases;
     }
 
-    @ParameterizedTest(name = "{0} seed {1} batching {2}")
+    @ParameterizedTest(name = "{0} seed {1} batching {2} shadow cache {3}")
     @MethodSource("cases")
-    void everyReadSeesWhatTheModelSays(final PagingMode mode, final int seed, final boolean batching)
+    void everyReadSeesWhatTheModelSays(
+        final PagingMode mode, final int seed, final boolean batching, final int shadowCache)
     {
         final SplittableRandom random = new SplittableRandom(seed);
         try (MachineMemory memory = new MachineMemory(8192L * PAGE);
-            GuestKernel kernel = new GuestKernel(mode, memory, 1, 4096, new CostModel(), null,
-                new KernelOptions().withTlbEntries(8).withBatching(batching).withWalkCacheEntries(seed % 2 * 4)))
+            GuestKernel kernel = new GuestKernel(mode, memory, 1, 640, new CostModel(), null,
+                new KernelOptions().withTlbEntries(8).withBatching(batching).withWalkCacheEntries(seed % 2 * 4)
+                    .withShadowCacheFrames(shadowCache)))
         {
             final List<AddressSpace> spaces = new ArrayList<>();
             final Map<AddressSpace, Map<Long, Long>> model = new HashMap<>();
@@ -156,6 +159,15 @@ class GuestKernelRandomTest
                             assertEquals(entry.getValue(), memory.frame(kernel.frames().machineFrame(pfn))
                                 .getLong((int)offset), mode + " step " + step + " frame of 0x" +
                                 Long.toHexString(entry.getKey()));
+                        }
+                        break;
+                    case 19:
+                    case 20:
+                        if (!view.containsKey(va))
+                        {
+                            // nothing mapped there: no stale translation may answer
+                            assertThrows(GuestSegfault.class, () -> kernel.access(va, false, 0),
+                                mode + " step " + step + " unmapped 0x" + Long.toHexString(va));
                         }
                         break;
                     default:
