@@ -42,7 +42,7 @@ final class PageSharingExperiment implements Experiment
     {
         final ExperimentResult result = new ExperimentResult(name(),
             "Page sharing: memory reclaimed vs number of guests",
-            "guests", "images", "scan_rate", "shared_pct", "reclaimed_pct", "predicted_pct", "zero_share_pct",
+            "guests", "series", "scan_rate", "shared_pct", "reclaimed_pct", "predicted_pct", "zero_share_pct",
             "ticks_to_converge", "cow_breaks", "reclaimed_after_writes_pct");
         final int maxGuests = context.scale() < 1 ? 4 : 10;
         for (int k = 1; k <= maxGuests; k++)
@@ -101,7 +101,7 @@ final class PageSharingExperiment implements Experiment
             "% zero, the rest private; scan_rate pages per guest per tick; converged = 95% of the final reclaim");
         result.note("after converging each guest writes 5% of its pages at random (cow_breaks)");
         result.chart(new ExperimentResult.Chart(ExperimentResult.Chart.Kind.LINE, "guests",
-            List.of("reclaimed_pct"), "images", "identical guests (K)", "memory reclaimed (%)", false));
+            List.of("reclaimed_pct"), "series", "guests (K)", "memory reclaimed (%)", false));
         return result;
     }
 
@@ -157,7 +157,7 @@ final class PageSharingExperiment implements Experiment
                     frame.putLong(8, frame.getLong(8) + 1);
                 }
             }
-            result.row(k, identical ? "identical" : "different", rate, 100 * shared / total, 100 * reclaimed / total,
+            result.row(k, (identical ? "identical" : "different") + (RATE == rate ? "" : ", scan rate " + rate), rate, 100 * shared / total, 100 * reclaimed / total,
                 100 * predicted, 0 == shared ? 0.0 : 100.0 * zero / shared, converged,
                 sharing.breaks() - breaksBefore, 100 * sharing.reclaimedFrames() / total);
         }
