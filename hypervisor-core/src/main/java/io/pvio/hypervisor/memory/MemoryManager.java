@@ -283,9 +283,9 @@ public final class MemoryManager
             attempts++;
             final int gfn = random.nextInt(size);
             final long entry = p2m.entry(gfn);
-            if (gfn == keep || entry < 0 || 0 != (entry & P2M.SHARED))
+            if (gfn == keep || entry < 0 || 0 != (entry & P2M.SHARED) || memory.retainCount(entry) > 0)
             {
-                continue;
+                continue; // not populated, shared, or mapped by another domain through a grant
             }
             final int slot = swap.store(memory.wrapFrame(entry, view));
             p2m.setEntry(gfn, P2M.swappedEntry(slot));

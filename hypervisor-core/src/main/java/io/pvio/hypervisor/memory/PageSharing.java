@@ -22,7 +22,8 @@ import io.pvio.machine.memory.MachineMemory;
  *       {@link DomainId#COW}) for both. A stale hint is replaced.</li>
  *   <li>Otherwise the page becomes a hint. A false hash match only makes that page ineligible for now.</li>
  * </ul>
- * Sharing works within and across domains, zero pages included. A write to a shared page breaks the sharing through
+ * Sharing works within and across domains, zero pages included; a frame another domain has mapped through a grant is
+ * left alone. A write to a shared page breaks the sharing through
  * the memory manager's fault path: the writer gets a private copy, or the frame back if it was the last sharer.
  * Runs under the memory manager's lock.
  * <p>
@@ -94,9 +95,9 @@ public final class PageSharing
     {
         final P2M p2m = domain.p2m();
         final long entry = p2m.entry(gfn);
-        if (entry < 0 || 0 != (entry & P2M.SHARED))
+        if (entry < 0 || 0 != (entry & P2M.SHARED) || memory.retainCount(entry) > 0)
         {
-            return false;
+            return false; // not populated, already shared, or mapped by another domain through a grant
         }
         scanned++;
         memory.wrapFrame(entry, page);
@@ -122,6 +123,7 @@ public final class PageSharing
             final long hintGfn = hint & 0xFFFF_FFFFL;
             final long hintEntry = null == hintDomain || !hintDomain.isAlive() ? -1 : hintDomain.p2m().entry(hintGfn);
             if (hintEntry >= 0 && 0 == (hintEntry & P2M.SHARED) && (hintDomain != domain || hintGfn != gfn) &&
+                0 == memory.retainCount(hintEntry) &&
                 PageHash.equal(page, memory.wrapFrame(hintEntry, other)))
             {
                 hints.remove(hash);

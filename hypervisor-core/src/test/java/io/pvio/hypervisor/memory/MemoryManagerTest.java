@@ -170,4 +170,27 @@ class MemoryManagerTest
         assertEquals(start, memory.freeFrames(), "every frame back, shared ones with their last sharer");
         assertEquals(0, sharing.sharedFrames());
     }
+
+    @Test
+    void framesMappedByAnotherDomainAreNeitherSharedNorSwapped()
+    {
+        final Domain a = guest("a", 16);
+        final Domain b = guest("b", 16);
+        for (int gfn = 0; gfn < 16; gfn++)
+        {
+            fill(a, gfn, 7);
+            fill(b, gfn, 7);
+        }
+        // what a grant map does to the frame: dom0 writes into it through its own mapping
+        final long mapped = a.p2m().lookup(0);
+        memory.retain(mapped);
+        final SplittableRandom random = new SplittableRandom(9);
+        manager.sharing().scan(a, 16, random);
+        manager.sharing().scan(b, 16, random);
+        assertEquals(mapped, a.p2m().entry(0), "still a's own, unshared frame");
+        assertEquals(15, manager.stats(a).sharedPages());
+        manager.setHostLimit(a, 1, random);
+        assertEquals(mapped, a.p2m().entry(0), "and never swapped out");
+        memory.release(mapped);
+    }
 }
