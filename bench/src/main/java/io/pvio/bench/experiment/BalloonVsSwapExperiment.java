@@ -8,7 +8,7 @@ import io.pvio.bench.experiment.MemoryRig.Guest;
 import io.pvio.machine.CostModel;
 
 /**
- * E7: ballooning against hypervisor swapping. A guest of M pages runs a workload whose hot set fits in M/2 (90% of
+ * E7: ballooning against hypervisor swapping. A guest of M pages runs a workload whose hot set fits in M/2 (98% of
  * touches) with a larger cold tail, so it always pages a little itself. Memory is then reclaimed from it three ways:
  * its balloon driver inflates (the guest chooses what to give up), the hypervisor swaps random pages out behind its
  * back, or the guest is simply configured smaller. Throughput is modeled from operations and page I/Os.
@@ -18,6 +18,7 @@ final class BalloonVsSwapExperiment implements Experiment
     private static final int PAGES = 1024;
     private static final int HOT = 512;
     private static final int VIRTUAL = 1280;
+    private static final int HOT_PERCENT = 98;
 
     @Override
     public String name()
@@ -80,9 +81,15 @@ final class BalloonVsSwapExperiment implements Experiment
             "ops/Mcycle balloon/swap/smaller: " + detail.toString().trim());
         result.check("random hypervisor swapping degrades earlier (>10% below the balloon from 20% reclaimed)",
             swapWorse, "see the table");
+        final double atForty = result.number(4, "relative_throughput");
+        final double atFifty = result.number(5, "relative_throughput");
+        result.check("the balloon degrades gently until the hot set no longer fits, then falls",
+            atForty >= 0.6 && atFifty < 0.5 * atForty,
+            String.format(Locale.ROOT, "relative throughput %.2f at 40%%, %.2f at 50%% (hot set = 50%% of memory)",
+                atForty, atFifty));
         result.check("hypervisor swapping shows double paging, ballooning none", doublePaging > 0 && 0 == balloonDouble,
             "double paging: host-swap " + doublePaging + ", balloon " + balloonDouble);
-        result.note("guest of " + PAGES + " pages; " + VIRTUAL + " virtual pages touched, 90% in a hot set of " + HOT +
+        result.note("guest of " + PAGES + " pages; " + VIRTUAL + " virtual pages touched, " + HOT_PERCENT + "% in a hot set of " + HOT +
             " pages; " + touches + " touches measured after a warm-up; the guest pages with the clock algorithm");
         result.note("modeled throughput: " + MemoryRig.OP_CYCLES + " cycles per operation (assumption) plus " +
             new CostModel().diskPageIo() + " cycles per page moved to or from a swap device " +
@@ -103,6 +110,10 @@ final class BalloonVsSwapExperiment implements Experiment
             final Guest guest = rig.guest("guest", configured, VIRTUAL, 64);
             final SplittableRandom random = new SplittableRandom(seed);
             rig.memoryManager().seedVictims(seed);
+            for (int page = 0; page < VIRTUAL; page++)
+            {
+                guest.pager.touch(page, true); // a guest that has been up a while has used all its memory
+            }
             run(guest, 2 * PAGES, random);
             if ("balloon".equals(method) && reclaimed > 0)
             {
@@ -130,7 +141,7 @@ final class BalloonVsSwapExperiment implements Experiment
     {
         for (int i = 0; i < touches; i++)
         {
-            final int page = random.nextInt(10) < 9 ? random.nextInt(HOT) : HOT + random.nextInt(VIRTUAL - HOT);
+            final int page = random.nextInt(100) < HOT_PERCENT ? random.nextInt(HOT) : HOT + random.nextInt(VIRTUAL - HOT);
             guest.pager.touch(page, random.nextInt(4) == 0);
         }
     }

@@ -5,11 +5,11 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 
 import io.pvio.bench.experiment.MemoryRig.Guest;
-import io.pvio.machine.CostModel;
 import io.pvio.hypervisor.memory.AllocationPolicy;
 import io.pvio.hypervisor.memory.MemoryManager;
 import io.pvio.hypervisor.memory.MemoryScheduler;
 import io.pvio.hypervisor.memory.MemoryScheduler.Client;
+import io.pvio.machine.CostModel;
 
 /**
  * E9: the idle memory tax. Two guests with equal shares and 1000 pages each share 1200 pages of host memory. VM1 is
