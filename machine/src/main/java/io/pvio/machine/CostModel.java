@@ -17,10 +17,10 @@ package io.pvio.machine;
  *   <tr><td>shadow fill (hidden fault)</td><td>11242</td><td>Adams &amp; Agesen 2006, pgfault, VT-x</td></tr>
  *   <tr><td>hypercall entry and return</td><td>150</td><td>assumption: a ring transition like a syscall</td></tr>
  *   <tr><td>PTE validated by mmu_update</td><td>100</td><td>assumption: type and ownership checks per entry</td></tr>
- *   <tr><td>a page-table entry written by a plain store</td><td>1</td><td>Adams and Agesen 2006, ptemod, native (about one store)</td></tr>
- *   <tr><td>the extra work a full-virtualization monitor does per guest system call</td><td>2000</td><td>Adams and Agesen 2006: binary translation adds about 2000 cycles per syscall</td></tr>
- *   <tr><td>copying or comparing one 4 KiB page</td><td>1024</td><td>assumption: about 4 bytes per cycle</td></tr>
- *   <tr><td>reading or writing one page on a swap device</td><td>300000</td><td>assumption: 100 us of SSD at 3 GHz</td></tr>
+ *   <tr><td>PTE written by a plain store</td><td>1</td><td>Adams &amp; Agesen 2006, ptemod, native</td></tr>
+ *   <tr><td>monitor work per guest syscall (full)</td><td>2000</td><td>Adams &amp; Agesen 2006, BT syscall</td></tr>
+ *   <tr><td>page copy or compare</td><td>1024</td><td>assumption: about 4 bytes per cycle</td></tr>
+ *   <tr><td>swap-device page I/O</td><td>300000</td><td>assumption: 100 us of SSD at 3 GHz</td></tr>
  * </table>
  */
 public final class CostModel
@@ -235,7 +235,8 @@ public final class CostModel
     }
 
     /**
-     * Cycles of a page-table entry written by a plain store (native, nested, or a table not yet in use) (Adams and Agesen 2006, ptemod, native (about one store)).
+     * Cycles of a page-table entry written by a plain store: native, nested, or a table not yet in use (Adams and
+     * Agesen 2006, ptemod, native: about one store).
      *
      * @return cycles.
      */
@@ -257,7 +258,8 @@ public final class CostModel
     }
 
     /**
-     * Cycles of the extra work a full-virtualization monitor does per guest system call (Adams and Agesen 2006: binary translation adds about 2000 cycles per syscall).
+     * Cycles of the extra work a full-virtualization monitor does per guest system call (Adams and Agesen 2006:
+     * binary translation adds about 2000 cycles per syscall).
      *
      * @return cycles.
      */

@@ -50,7 +50,8 @@ final class ExperimentCommand implements Callable<Integer>
         description = "Also write NAME.csv, NAME.json, NAME.png and NAME.svg into DIR (created if missing).")
     private Path out;
 
-    @Option(names = "--seed", paramLabel = "N", description = "Seed of every random choice (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", paramLabel = "N",
+        description = "Seed of every random choice (default: ${DEFAULT-VALUE}).")
     private long seed = 1;
 
     @Option(names = "--quick", description = "A shorter run with less work per point (what the tests run).")

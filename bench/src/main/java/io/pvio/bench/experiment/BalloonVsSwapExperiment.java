@@ -89,7 +89,8 @@ final class BalloonVsSwapExperiment implements Experiment
                 atForty, atFifty));
         result.check("hypervisor swapping shows double paging, ballooning none", doublePaging > 0 && 0 == balloonDouble,
             "double paging: host-swap " + doublePaging + ", balloon " + balloonDouble);
-        result.note("guest of " + PAGES + " pages; " + VIRTUAL + " virtual pages touched, " + HOT_PERCENT + "% in a hot set of " + HOT +
+        result.note("guest of " + PAGES + " pages; " + VIRTUAL + " virtual pages touched, " + HOT_PERCENT +
+            "% in a hot set of " + HOT +
             " pages; " + touches + " touches measured after a warm-up; the guest pages with the clock algorithm");
         result.note("modeled throughput: " + MemoryRig.OP_CYCLES + " cycles per operation (assumption) plus " +
             new CostModel().diskPageIo() + " cycles per page moved to or from a swap device " +
@@ -141,7 +142,8 @@ final class BalloonVsSwapExperiment implements Experiment
     {
         for (int i = 0; i < touches; i++)
         {
-            final int page = random.nextInt(100) < HOT_PERCENT ? random.nextInt(HOT) : HOT + random.nextInt(VIRTUAL - HOT);
+            final int page = random.nextInt(100) < HOT_PERCENT ? random.nextInt(HOT) :
+                HOT + random.nextInt(VIRTUAL - HOT);
             guest.pager.touch(page, random.nextInt(4) == 0);
         }
     }

@@ -80,7 +80,8 @@ final class FaultDeliveryExperiment implements Experiment
             result.number(full, "entries_per_syscall") >= 1 && result.number(full, "entries_per_fault") >= 1,
             "full " + result.number(full, "entries_per_syscall") + " / " + result.number(full, "entries_per_fault"));
         result.check("hidden (shadow-fill) faults appear only in full mode",
-            result.number(full, "hidden_faults_per_fault") >= 1 && 0 == result.number(para, "hidden_faults_per_fault") &&
+            result.number(full, "hidden_faults_per_fault") >= 1 &&
+                0 == result.number(para, "hidden_faults_per_fault") &&
                 0 == result.number(nativeRow, "hidden_faults_per_fault") &&
                 0 == result.number(nested, "hidden_faults_per_fault"),
             "full " + result.number(full, "hidden_faults_per_fault"));

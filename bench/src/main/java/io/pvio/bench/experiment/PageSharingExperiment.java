@@ -157,7 +157,8 @@ final class PageSharingExperiment implements Experiment
                     frame.putLong(8, frame.getLong(8) + 1);
                 }
             }
-            result.row(k, (identical ? "identical" : "different") + (RATE == rate ? "" : ", scan rate " + rate), rate, 100 * shared / total, 100 * reclaimed / total,
+            final String series = (identical ? "identical" : "different") + (RATE == rate ? "" : ", scan rate " + rate);
+            result.row(k, series, rate, 100 * shared / total, 100 * reclaimed / total,
                 100 * predicted, 0 == shared ? 0.0 : 100.0 * zero / shared, converged,
                 sharing.breaks() - breaksBefore, 100 * sharing.reclaimedFrames() / total);
         }

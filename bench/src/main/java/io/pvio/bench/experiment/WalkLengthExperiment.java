@@ -68,7 +68,8 @@ final class WalkLengthExperiment implements Experiment
             final PagingMode mode = (PagingMode)c[1];
             final KernelOptions options = new KernelOptions().withWalkCacheEntries((Integer)c[2])
                 .withHostLargePages((Boolean)c[3])
-                .withShadowCacheFrames(name.endsWith("nocache") ? 0 : ShadowPager.DEFAULT_CACHE_FRAMES);
+                .withShadowCacheFrames(name.endsWith("nocache") ? 0 : ShadowPager.DEFAULT_CACHE_FRAMES)
+                .withContiguousMemory(name.endsWith("2M")); // 2 MiB machine pages need machine-contiguous memory
             context.progress("e6: " + name);
             final double refs = walkReferences(mode, options.withTlbEntries(1), (Boolean)c[4], touches, cost);
             try (MachineMemory memory = new MachineMemory(16384L * MachineMemory.FRAME_SIZE);

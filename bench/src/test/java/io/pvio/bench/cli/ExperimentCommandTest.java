@@ -49,7 +49,8 @@ class ExperimentCommandTest
     @Test
     void runsAndWritesItsFiles(@TempDir final Path dir) throws Exception
     {
-        assertEquals(PvioCommand.EXIT_OK, execute("experiment", "e10", "--quick", "--out", dir.toString()), err.toString());
+        assertEquals(PvioCommand.EXIT_OK, execute("experiment", "e10", "--quick", "--out", dir.toString()),
+            err.toString());
         assertTrue(out.toString().contains("PASS  the estimate follows an increase within one period"), out.toString());
         for (final String file : new String[] {"e10.csv", "e10.json", "e10.png", "e10.svg"})
         {

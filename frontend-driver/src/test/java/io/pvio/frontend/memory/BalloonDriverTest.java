@@ -132,6 +132,7 @@ class BalloonDriverTest
         target(400);
         assertThrows(XenStoreException.class, () -> guestStore.write(MemoryTarget.path(guest.id()), "4"));
         assertThrows(XenStoreException.class, () -> guestStore.rm("/local/domain/" + guest.id() + "/memory"));
-        assertEquals(String.valueOf(400 * MemoryTarget.KIB_PER_PAGE), guestStore.readString(MemoryTarget.path(guest.id())));
+        assertEquals(String.valueOf(400 * MemoryTarget.KIB_PER_PAGE),
+            guestStore.readString(MemoryTarget.path(guest.id())));
     }
 }

@@ -33,7 +33,8 @@ import static io.pvio.machine.paging.PageTableEntry.WRITABLE;
  * <table>
  *   <caption>one kernel, four modes</caption>
  *   <tr><th></th><th>native</th><th>full (shadow)</th><th>para (direct)</th><th>nested</th></tr>
- *   <tr><td>entries hold</td><td>machine frames</td><td>guest frames</td><td>machine frames</td><td>guest frames</td></tr>
+ *   <tr><td>entries hold</td><td>machine frames</td><td>guest frames</td><td>machine frames</td>
+ *       <td>guest frames</td></tr>
  *   <tr><td>PTE write</td><td>store</td><td>store, traps once the table is shadowed</td>
  *       <td>queued {@code mmu_update}, one hypercall per batch</td><td>store</td></tr>
  *   <tr><td>CR3 load, INVLPG</td><td>instruction</td><td>trap</td><td>{@code mmuext_op}, in the batch</td>
@@ -106,7 +107,7 @@ public final class GuestKernel implements AutoCloseable
         this.memory = memory;
         this.cost = cost;
         this.options = options;
-        this.frames = new GuestPhysicalMemory(memory, domain, guestFrames);
+        this.frames = new GuestPhysicalMemory(memory, domain, guestFrames, !options.contiguousMemory());
         this.pendingPtrs = new long[options.batchSize()];
         this.pendingValues = new long[options.batchSize()];
         Mmu cpu = null;

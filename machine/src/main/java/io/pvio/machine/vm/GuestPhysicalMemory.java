@@ -1,6 +1,7 @@
 package io.pvio.machine.vm;
 
 import java.util.BitSet;
+import java.util.SplittableRandom;
 
 import io.pvio.machine.memory.MachineMemory;
 import io.pvio.machine.paging.GuestPhysicalMap;
@@ -8,8 +9,9 @@ import io.pvio.machine.paging.GuestPhysicalMap;
 /**
  * A guest's pseudo-physical memory as its kernel sees it: frames 0..n-1, each backed by a machine frame the domain
  * owns, with the kernel's own page allocator (first fit, aligned runs for 2 MiB pages) and a share count per frame for
- * copy-on-write. Backing frames are taken from machine memory in whatever order it hands them out, so they are in
- * general discontiguous. Implements the hypervisor's P2M view for the paging hardware.
+ * copy-on-write. Backing frames are scattered over machine memory by default, as a para guest's are (it maps its
+ * contiguous pseudo-physical memory onto them itself), so a guest frame number is never mistaken for a machine one.
+ * Implements the hypervisor's P2M view for the paging hardware.
  */
 public final class GuestPhysicalMemory implements GuestPhysicalMap, AutoCloseable
 {
@@ -31,6 +33,21 @@ public final class GuestPhysicalMemory implements GuestPhysicalMap, AutoCloseabl
      */
     public GuestPhysicalMemory(final MachineMemory memory, final int owner, final int frames)
     {
+        this(memory, owner, frames, true);
+    }
+
+    /**
+     * Allocates the machine frames behind {@code frames} guest frames, scattered (shuffled, as a guest's memory ends
+     * up after the machine has run a while) or in the order the machine hands them out (contiguous on a fresh
+     * machine, which 2 MiB machine pages need).
+     *
+     * @param memory    the machine memory.
+     * @param owner     the domain that owns the frames.
+     * @param frames    guest frames, 1 or more.
+     * @param scattered whether to shuffle the backing frames.
+     */
+    public GuestPhysicalMemory(final MachineMemory memory, final int owner, final int frames, final boolean scattered)
+    {
         if (frames < 1)
         {
             throw new IllegalArgumentException("frames must be positive: " + frames);
@@ -41,6 +58,17 @@ public final class GuestPhysicalMemory implements GuestPhysicalMap, AutoCloseabl
         this.shares = new int[frames];
         this.used = new BitSet(frames);
         memory.allocate(owner, frames, mfns);
+        if (scattered)
+        {
+            final SplittableRandom random = new SplittableRandom(0x9E37_79B9L * (owner + 1) + frames);
+            for (int i = frames - 1; i > 0; i--)
+            {
+                final int j = random.nextInt(i + 1);
+                final long t = mfns[i];
+                mfns[i] = mfns[j];
+                mfns[j] = t;
+            }
+        }
     }
 
     @Override

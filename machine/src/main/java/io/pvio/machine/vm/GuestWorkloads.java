@@ -137,7 +137,8 @@ public final class GuestWorkloads
                     page = random.nextInt(pages);
                     break;
                 default:
-                    page = random.nextInt(10) < 9 ? random.nextInt(hot) : hot + random.nextInt(Math.max(1, pages - hot));
+                    page = random.nextInt(10) < 9 ? random.nextInt(hot) :
+                        hot + random.nextInt(Math.max(1, pages - hot));
                     break;
             }
             final long va = HEAP + (long)Math.min(page, pages - 1) * PAGE;

@@ -13,19 +13,21 @@ public final class KernelOptions
     private final int batchSize;
     private final boolean hostLargePages;
     private final int shadowCacheFrames;
+    private final boolean contiguousMemory;
 
     /**
      * Defaults: a 64-entry TLB, no paging-structure cache, para updates batched 128 to a hypercall, 4 KiB host pages,
-     * up to {@link ShadowPager#DEFAULT_CACHE_FRAMES} shadow frames cached across CR3 loads.
+     * up to {@link ShadowPager#DEFAULT_CACHE_FRAMES} shadow frames cached across CR3 loads, guest memory scattered
+     * over machine frames.
      */
     public KernelOptions()
     {
-        this(64, 0, true, 128, false, ShadowPager.DEFAULT_CACHE_FRAMES);
+        this(64, 0, true, 128, false, ShadowPager.DEFAULT_CACHE_FRAMES, false);
     }
 
     private KernelOptions(
         final int tlbEntries, final int walkCacheEntries, final boolean batching, final int batchSize,
-        final boolean hostLargePages, final int shadowCacheFrames)
+        final boolean hostLargePages, final int shadowCacheFrames, final boolean contiguousMemory)
     {
         if (batchSize < 1)
         {
@@ -37,6 +39,7 @@ public final class KernelOptions
         this.batchSize = batchSize;
         this.hostLargePages = hostLargePages;
         this.shadowCacheFrames = shadowCacheFrames;
+        this.contiguousMemory = contiguousMemory;
     }
 
     /**
@@ -57,7 +60,8 @@ public final class KernelOptions
      */
     public KernelOptions withTlbEntries(final int entries)
     {
-        return new KernelOptions(entries, walkCacheEntries, batching, batchSize, hostLargePages, shadowCacheFrames);
+        return new KernelOptions(entries, walkCacheEntries, batching, batchSize, hostLargePages,
+            shadowCacheFrames, contiguousMemory);
     }
 
     /**
@@ -78,7 +82,8 @@ public final class KernelOptions
      */
     public KernelOptions withWalkCacheEntries(final int entries)
     {
-        return new KernelOptions(tlbEntries, entries, batching, batchSize, hostLargePages, shadowCacheFrames);
+        return new KernelOptions(tlbEntries, entries, batching, batchSize, hostLargePages,
+            shadowCacheFrames, contiguousMemory);
     }
 
     /**
@@ -99,7 +104,8 @@ public final class KernelOptions
      */
     public KernelOptions withBatching(final boolean on)
     {
-        return new KernelOptions(tlbEntries, walkCacheEntries, on, batchSize, hostLargePages, shadowCacheFrames);
+        return new KernelOptions(tlbEntries, walkCacheEntries, on, batchSize, hostLargePages,
+            shadowCacheFrames, contiguousMemory);
     }
 
     /**
@@ -120,7 +126,8 @@ public final class KernelOptions
      */
     public KernelOptions withBatchSize(final int size)
     {
-        return new KernelOptions(tlbEntries, walkCacheEntries, batching, size, hostLargePages, shadowCacheFrames);
+        return new KernelOptions(tlbEntries, walkCacheEntries, batching, size, hostLargePages,
+            shadowCacheFrames, contiguousMemory);
     }
 
     /**
@@ -141,7 +148,8 @@ public final class KernelOptions
      */
     public KernelOptions withHostLargePages(final boolean on)
     {
-        return new KernelOptions(tlbEntries, walkCacheEntries, batching, batchSize, on, shadowCacheFrames);
+        return new KernelOptions(tlbEntries, walkCacheEntries, batching, batchSize, on,
+            shadowCacheFrames, contiguousMemory);
     }
 
     /**
@@ -162,6 +170,30 @@ public final class KernelOptions
      */
     public KernelOptions withShadowCacheFrames(final int frames)
     {
-        return new KernelOptions(tlbEntries, walkCacheEntries, batching, batchSize, hostLargePages, frames);
+        return new KernelOptions(tlbEntries, walkCacheEntries, batching, batchSize, hostLargePages,
+            frames, contiguousMemory);
+    }
+
+    /**
+     * Whether guest memory is backed by machine frames in allocation order (contiguous on a fresh machine: what 2 MiB
+     * machine pages need) rather than scattered.
+     *
+     * @return true if contiguous.
+     */
+    public boolean contiguousMemory()
+    {
+        return contiguousMemory;
+    }
+
+    /**
+     * With contiguous or scattered guest memory.
+     *
+     * @param on true for contiguous.
+     * @return a copy.
+     */
+    public KernelOptions withContiguousMemory(final boolean on)
+    {
+        return new KernelOptions(tlbEntries, walkCacheEntries, batching, batchSize, hostLargePages, shadowCacheFrames,
+            on);
     }
 }

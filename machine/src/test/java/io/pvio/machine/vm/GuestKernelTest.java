@@ -130,7 +130,8 @@ class GuestKernelTest
         assertEquals(0, traps[PagingMode.PARA.ordinal()]);
         assertEquals(64, traps[PagingMode.FULL.ordinal()], "every write to the running parent's shadowed table");
         // pin of the child's root, then 64 + 64 + 3 table links in 128-entry batches, plus the TLB flush
-        assertTrue(hypercalls[PagingMode.PARA.ordinal()] <= 4, "para batches: " + hypercalls[PagingMode.PARA.ordinal()]);
+        assertTrue(hypercalls[PagingMode.PARA.ordinal()] <= 4,
+            "para batches: " + hypercalls[PagingMode.PARA.ordinal()]);
         assertEquals(0, hypercalls[PagingMode.NATIVE.ordinal()]);
     }
 
@@ -187,10 +188,11 @@ class GuestKernelTest
     @Test
     void nestedWalksAreLongAndShrinkWithTheWalkCacheAndLargePages()
     {
-        final double cold = referencesPerMiss(new KernelOptions().withTlbEntries(1), false);
-        final double cached = referencesPerMiss(new KernelOptions().withTlbEntries(1).withWalkCacheEntries(16), false);
-        final double hostLarge = referencesPerMiss(new KernelOptions().withTlbEntries(1).withHostLargePages(true), false);
-        final double bothLarge = referencesPerMiss(new KernelOptions().withTlbEntries(1).withHostLargePages(true), true);
+        final KernelOptions base = new KernelOptions().withTlbEntries(1).withContiguousMemory(true);
+        final double cold = referencesPerMiss(base, false);
+        final double cached = referencesPerMiss(base.withWalkCacheEntries(16), false);
+        final double hostLarge = referencesPerMiss(base.withHostLargePages(true), false);
+        final double bothLarge = referencesPerMiss(base.withHostLargePages(true), true);
         assertEquals(24.0, cold, 0.01);
         assertEquals(5.0, cached, 0.5);
         assertEquals(19.0, hostLarge, 0.01);
