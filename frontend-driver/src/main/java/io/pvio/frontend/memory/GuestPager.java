@@ -2,8 +2,6 @@ package io.pvio.frontend.memory;
 
 import java.util.Arrays;
 
-import org.agrona.concurrent.UnsafeBuffer;
-
 import io.pvio.hypervisor.Domain;
 import io.pvio.hypervisor.PageAllocator;
 import io.pvio.hypervisor.memory.MemoryManager;
@@ -13,7 +11,7 @@ import io.pvio.machine.memory.MachineMemory;
  * The guest kernel's own paging for one process's virtual pages: a resident page sits in a guest frame from the
  * kernel's page allocator; when the allocator is empty the clock algorithm (a referenced bit per frame) picks a victim
  * that is written to the guest's swap device and its frame reused. Every access goes through the hypervisor's fault
- * path ({@link MemoryManager#access}), so pages the hypervisor swapped out come back in, and a guest page-out of such
+ * path ({@link MemoryManager#readLong} and its kin, translation and access under one lock), so pages the hypervisor swapped out come back in, and a guest page-out of such
  * a page is <b>double paging</b> (the hypervisor reads it in only for the guest to write it out), which is counted.
  * <p>
  * Data is real and checked: each page's first word holds a stamp of its page number and write generation, carried
@@ -25,13 +23,11 @@ public final class GuestPager implements PageReclaimer
     private final Domain domain;
     private final PageAllocator allocator;
     private final MemoryManager memoryManager;
-    private final MachineMemory memory;
     private final long[] gfnOf;
     private final int[] generation;
     private final byte[][] swapped;
     private final int[] pageIn;
     private final boolean[] referenced;
-    private final UnsafeBuffer view = new UnsafeBuffer(0, 0);
     private int hand;
     private int resident;
     private long accesses;
@@ -53,7 +49,6 @@ public final class GuestPager implements PageReclaimer
         this.domain = domain;
         this.allocator = allocator;
         this.memoryManager = memoryManager;
-        this.memory = domain.machineMemory();
         this.gfnOf = new long[virtualPages];
         this.generation = new int[virtualPages];
         this.swapped = new byte[virtualPages][];
@@ -81,18 +76,16 @@ public final class GuestPager implements PageReclaimer
             gfn = fault(page);
         }
         referenced[(int)gfn] = true;
-        final long mfn = memoryManager.access(domain, gfn, write);
-        memory.wrapFrame(mfn, view);
         final long expected = stamp(page, generation[page]);
-        final long actual = view.getLong(0);
+        final long actual = memoryManager.readLong(domain, gfn, 0);
         if (actual != expected)
         {
-            throw new IllegalStateException("domain " + domain.id() + " page " + page + " (gfn " + gfn + ", mfn " +
-                mfn + ") holds 0x" + Long.toHexString(actual) + ", expected 0x" + Long.toHexString(expected));
+            throw new IllegalStateException("domain " + domain.id() + " page " + page + " (gfn " + gfn + ") holds 0x" +
+                Long.toHexString(actual) + ", expected 0x" + Long.toHexString(expected));
         }
         if (write)
         {
-            view.putLong(0, stamp(page, ++generation[page]));
+            memoryManager.writeLong(domain, gfn, 0, stamp(page, ++generation[page]));
         }
     }
 
@@ -109,8 +102,7 @@ public final class GuestPager implements PageReclaimer
         final byte[] saved = swapped[page];
         if (null != saved)
         {
-            memory.wrapFrame(memoryManager.access(domain, gfn, true), view);
-            view.putBytes(0, saved);
+            memoryManager.copyIn(domain, gfn, saved);
             pageIns++;
         }
         gfnOf[page] = gfn;
@@ -145,19 +137,18 @@ public final class GuestPager implements PageReclaimer
 
     private void pageOut(final int page, final int gfn)
     {
-        final long swapInsBefore = memoryManager.hostSwapIns(domain);
-        final long mfn = memoryManager.access(domain, gfn, false);
-        if (memoryManager.hostSwapIns(domain) != swapInsBefore)
-        {
-            doublePaging++; // the hypervisor had swapped this page out: it came in only to go out again
-        }
         byte[] saved = swapped[page];
         if (null == saved)
         {
             saved = new byte[MachineMemory.FRAME_SIZE];
             swapped[page] = saved;
         }
-        memory.wrapFrame(mfn, view).getBytes(0, saved);
+        final long swapInsBefore = memoryManager.hostSwapIns(domain);
+        memoryManager.copyOut(domain, gfn, saved);
+        if (memoryManager.hostSwapIns(domain) != swapInsBefore)
+        {
+            doublePaging++; // the hypervisor had swapped this page out: it came in only to go out again
+        }
         pageOuts++;
         gfnOf[page] = -1;
         pageIn[gfn] = -1;

@@ -21,7 +21,10 @@ import io.pvio.machine.memory.MachineMemory;
  *   <li><b>Working-set sampling</b>: each period n random pages are invalidated; touches of them are counted.</li>
  * </ul>
  * Every guest access the hypervisor has to see goes through {@link #access}: the fault path of a swapped, shared or
- * sampled page. One lock guards all of it. A domain's frames reach the machine allocator again on
+ * sampled page. One lock guards all of it. A guest that loads and stores through {@link #readLong},
+ * {@link #writeLong}, {@link #copyIn} and {@link #copyOut} may run beside the sharing scanner and swapping on other
+ * threads: translation and data access happen under the lock, as a TLB shootdown would make them atomic on hardware.
+ * A caller that keeps a machine frame from {@link #access} must not run beside them. A domain's frames reach the machine allocator again on
  * {@link #releaseDomain}.
  */
 public final class MemoryManager
@@ -99,6 +102,60 @@ public final class MemoryManager
                 " (not populated)");
         }
         return mfn;
+    }
+
+    /**
+     * A guest's 8-byte load from one of its frames, through the fault path, done under the manager's lock so that no
+     * merge or swap-out can move the frame between the translation and the load.
+     *
+     * @param domain the guest.
+     * @param gfn    the guest frame.
+     * @param offset byte offset in the frame, 8-byte aligned.
+     * @return the value.
+     * @throws IllegalArgumentException if the frame is out of range or not populated.
+     */
+    public synchronized long readLong(final Domain domain, final long gfn, final int offset)
+    {
+        return memory.wrapFrame(access(domain, gfn, false), view).getLong(offset);
+    }
+
+    /**
+     * A guest's 8-byte store into one of its frames, through the fault path (a shared frame is unshared first), under
+     * the manager's lock.
+     *
+     * @param domain the guest.
+     * @param gfn    the guest frame.
+     * @param offset byte offset in the frame, 8-byte aligned.
+     * @param value  the value.
+     * @throws IllegalArgumentException if the frame is out of range or not populated.
+     */
+    public synchronized void writeLong(final Domain domain, final long gfn, final int offset, final long value)
+    {
+        memory.wrapFrame(access(domain, gfn, true), view).putLong(offset, value);
+    }
+
+    /**
+     * Copies a whole guest frame out (the guest writing it to its swap device), under the manager's lock.
+     *
+     * @param domain the guest.
+     * @param gfn    the guest frame.
+     * @param dst    at least a frame's bytes.
+     */
+    public synchronized void copyOut(final Domain domain, final long gfn, final byte[] dst)
+    {
+        memory.wrapFrame(access(domain, gfn, false), view).getBytes(0, dst, 0, MachineMemory.FRAME_SIZE);
+    }
+
+    /**
+     * Copies a whole guest frame in (the guest reading it back from its swap device), under the manager's lock.
+     *
+     * @param domain the guest.
+     * @param gfn    the guest frame.
+     * @param src    at least a frame's bytes.
+     */
+    public synchronized void copyIn(final Domain domain, final long gfn, final byte[] src)
+    {
+        memory.wrapFrame(access(domain, gfn, true), view).putBytes(0, src, 0, MachineMemory.FRAME_SIZE);
     }
 
     /**

@@ -27,10 +27,10 @@ import io.pvio.machine.memory.MachineMemory;
  * the memory manager's fault path: the writer gets a private copy, or the frame back if it was the last sharer.
  * Runs under the memory manager's lock.
  * <p>
- * <b>Concurrency limit.</b> Real hardware write-protects a page and shoots down its TLB entries before merging it;
- * here a machine frame handed out writable by {@link MemoryManager#access} stays writable to its caller, so a domain's
- * writers and the scanner must not run at the same time (the experiments run them on one thread). The lock keeps the
- * tables consistent; it cannot take back a frame a writer already holds.
+ * <b>Concurrency.</b> Real hardware write-protects a page and shoots down its TLB entries before merging it. Here
+ * guests that reach their memory through the memory manager's {@code readLong}/{@code writeLong}/{@code copyIn}/
+ * {@code copyOut} (translation and access under one lock) may run beside the scanner; a machine frame handed out
+ * writable by {@link MemoryManager#access} stays writable to its holder, so such a holder must not run beside it.
  */
 public final class PageSharing
 {

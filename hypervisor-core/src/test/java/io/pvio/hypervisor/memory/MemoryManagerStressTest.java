@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.RepeatedTest;
@@ -15,6 +16,7 @@ import io.pvio.machine.memory.MachineMemory;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Guests ballooning, being swapped and touching their memory on their own threads at once: every frame's data
@@ -121,6 +123,86 @@ class MemoryManagerStressTest
             {
                 assertEquals(P2M.INVALID_MFN, guest.resolveFrame(gfn, false));
             }
+        }
+    }
+
+    @RepeatedTest(3)
+    void guestsWritingBesideTheSharingScannerNeverSeeAnotherGuestsData() throws Exception
+    {
+        try (Hypervisor hypervisor = new Hypervisor(
+            new MachineMemory((long)(GUESTS * PAGES + 128) * MachineMemory.FRAME_SIZE), 64, 1))
+        {
+            final MemoryManager manager = hypervisor.memoryManager();
+            final int start = hypervisor.memory().freeFrames();
+            final List<Domain> guests = new ArrayList<>();
+            for (int g = 0; g < GUESTS; g++)
+            {
+                guests.add(hypervisor.dom0().hypercalls().createDomain("g" + g, PAGES, 1));
+            }
+            final AtomicReference<Throwable> failure = new AtomicReference<>();
+            final AtomicBoolean running = new AtomicBoolean(true);
+            final Thread scanner = new Thread(() ->
+            {
+                final SplittableRandom random = new SplittableRandom(99);
+                while (running.get())
+                {
+                    for (final Domain guest : guests)
+                    {
+                        manager.sharing().scan(guest, 16, random);
+                    }
+                }
+            }, "scanner");
+            scanner.start();
+            final List<Thread> threads = new ArrayList<>();
+            for (int g = 0; g < GUESTS; g++)
+            {
+                final Domain guest = guests.get(g);
+                final int seed = g;
+                final Thread thread = new Thread(() ->
+                {
+                    try
+                    {
+                        // most pages keep identical contents (zero, or a value every guest writes), so the scanner
+                        // keeps merging them while this guest writes its own values into some
+                        final SplittableRandom random = new SplittableRandom(seed);
+                        final long[] expected = new long[PAGES];
+                        for (int i = 0; i < OPERATIONS; i++)
+                        {
+                            final int gfn = random.nextInt(PAGES);
+                            if (random.nextInt(4) == 0)
+                            {
+                                expected[gfn] = random.nextInt(8) == 0 ? ((long)seed << 32) | i : 42;
+                                manager.writeLong(guest, gfn, 512, expected[gfn]);
+                            }
+                            else
+                            {
+                                assertEquals(expected[gfn], manager.readLong(guest, gfn, 512),
+                                    "gfn " + gfn + " of " + guest);
+                            }
+                        }
+                    }
+                    catch (final Throwable ex)
+                    {
+                        failure.compareAndSet(null, ex);
+                    }
+                }, "guest-" + g);
+                threads.add(thread);
+                thread.start();
+            }
+            for (final Thread thread : threads)
+            {
+                thread.join();
+            }
+            running.set(false);
+            scanner.join();
+            assertNull(failure.get(), () -> "a guest failed: " + failure.get());
+            assertTrue(manager.sharing().merged() > 0, "the scanner did merge pages while the guests ran");
+            assertTrue(manager.sharing().breaks() > 0, "and writes broke sharing");
+            for (final Domain guest : guests)
+            {
+                hypervisor.dom0().hypercalls().destroyDomain(guest.id());
+            }
+            assertEquals(start, hypervisor.memory().freeFrames(), "every frame back after the domains die");
         }
     }
 }
