@@ -199,9 +199,7 @@ public final class Domain
      */
     public long mfnOf(final long gfn)
     {
-        final long entry = gfn >= 0 && gfn < p2m.size() ? p2m.entry(gfn) : P2M.INVALID_MFN;
-        // fast path: a private populated frame; anything else (swapped, shared) goes through the memory manager
-        final long mfn = entry >= 0 && 0 == (entry & P2M.SHARED) ? entry : resolveFrame(gfn, true);
+        final long mfn = resolveFrame(gfn, true);
         if (P2M.INVALID_MFN == mfn)
         {
             throw new IllegalArgumentException("domain " + id + " has no frame at gfn=" + gfn + " (size " +
@@ -231,17 +229,6 @@ public final class Domain
     void state(final DomainState state)
     {
         this.state = state;
-    }
-
-    /**
-     * The machine memory this domain's frames are in (a guest reaches it only through frames its P2M or a grant
-     * gives it).
-     *
-     * @return the memory.
-     */
-    public MachineMemory machineMemory()
-    {
-        return memory();
     }
 
     MachineMemory memory()

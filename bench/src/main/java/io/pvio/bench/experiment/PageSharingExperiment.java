@@ -152,9 +152,7 @@ final class PageSharingExperiment implements Experiment
                 for (int w = 0; w < PAGES / 20; w++)
                 {
                     final long gfn = random.nextInt(PAGES);
-                    final long mfn = manager.access(guest, gfn, true);
-                    final UnsafeBuffer frame = hypervisor.memory().frame(mfn);
-                    frame.putLong(8, frame.getLong(8) + 1);
+                    manager.writeLong(guest, gfn, 8, manager.readLong(guest, gfn, 8) + 1);
                 }
             }
             final String series = (identical ? "identical" : "different") + (RATE == rate ? "" : ", scan rate " + rate);

@@ -118,33 +118,21 @@ public final class PvDisk
         front = BlockFront.start(guest.domain(), machine.xenStore(), device.frontendPath(), options);
     }
 
-    synchronized void close()
+    void close()
     {
-        if (closed)
-        {
-            return;
-        }
-        closed = true;
-        RuntimeException failure = null;
-        try
-        {
-            if (null != front)
-            {
-                front.close();
-            }
-        }
-        catch (final RuntimeException ex)
-        {
-            failure = ex;
-        }
-        failure = finishBack(failure);
-        if (null != failure)
-        {
-            throw failure;
-        }
+        detach(false);
     }
 
-    synchronized void detachAfterGuestDeath()
+    void detachAfterGuestDeath()
+    {
+        detach(true);
+    }
+
+    /**
+     * Closes the front end (after the toolstack removed it and the back end let go, if the guest died), then the back
+     * end, the device nodes and the store; the first failure is thrown with the later ones suppressed.
+     */
+    private synchronized void detach(final boolean guestDied)
     {
         if (closed)
         {
@@ -154,8 +142,11 @@ public final class PvDisk
         RuntimeException failure = null;
         try
         {
-            device.removeFrontend(machine.toolstack());
-            awaitBackClosed();
+            if (guestDied)
+            {
+                device.removeFrontend(machine.toolstack());
+                awaitBackClosed();
+            }
             if (null != front)
             {
                 front.close();

@@ -6,6 +6,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiConsumer;
 
 import org.junit.jupiter.api.RepeatedTest;
 
@@ -19,8 +20,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Guests ballooning, being swapped and touching their memory on their own threads at once: every frame's data
- * survives, the accounting holds, and every frame is back in the machine after the domains die.
+ * Guests ballooning, being swapped and touching their memory on their own threads at once, and guests writing beside
+ * the sharing scanner: every frame's data survives, the accounting holds, and every frame is back in the machine
+ * after the domains die.
  */
 class MemoryManagerStressTest
 {
@@ -28,8 +30,40 @@ class MemoryManagerStressTest
     private static final int PAGES = 128;
     private static final int OPERATIONS = 20_000;
 
+    /** What one guest's thread does. */
+    @FunctionalInterface
+    private interface GuestBody
+    {
+        void run(Domain guest, MemoryManager manager, SplittableRandom random);
+    }
+
     @RepeatedTest(3)
     void concurrentReservationsSwappingAndAccessesKeepDataAndFrames() throws Exception
+    {
+        runGuests(MemoryManagerStressTest::exercise, null);
+    }
+
+    @RepeatedTest(3)
+    void guestsWritingBesideTheSharingScannerNeverSeeAnotherGuestsData() throws Exception
+    {
+        runGuests(MemoryManagerStressTest::writeBesideScanner, (manager, guests) ->
+        {
+            final SplittableRandom random = new SplittableRandom(99);
+            for (final Domain guest : guests)
+            {
+                manager.sharing().scan(guest, 16, random);
+            }
+        });
+    }
+
+    /**
+     * Starts {@link #GUESTS} guests, runs {@code body} for each on its own thread (all released at once) while
+     * {@code background}, if any, runs in a loop on one more thread; then checks no thread failed, destroys the
+     * guests and checks every frame and swap slot came back.
+     */
+    private static void runGuests(
+        final GuestBody body, final BiConsumer<MemoryManager, List<Domain>> background)
+        throws Exception
     {
         try (Hypervisor hypervisor = new Hypervisor(
             new MachineMemory((long)(GUESTS * PAGES + 128) * MachineMemory.FRAME_SIZE), 64, 1))
@@ -43,6 +77,18 @@ class MemoryManagerStressTest
             }
             final CyclicBarrier barrier = new CyclicBarrier(GUESTS);
             final AtomicReference<Throwable> failure = new AtomicReference<>();
+            final AtomicBoolean running = new AtomicBoolean(true);
+            final Thread scanner = new Thread(() ->
+            {
+                while (running.get())
+                {
+                    background.accept(manager, guests);
+                }
+            }, "background");
+            if (null != background)
+            {
+                scanner.start();
+            }
             final List<Thread> threads = new ArrayList<>();
             for (int g = 0; g < GUESTS; g++)
             {
@@ -53,7 +99,7 @@ class MemoryManagerStressTest
                     try
                     {
                         barrier.await();
-                        exercise(guest, manager, new SplittableRandom(seed));
+                        body.run(guest, manager, new SplittableRandom(seed));
                     }
                     catch (final Throwable ex)
                     {
@@ -66,6 +112,13 @@ class MemoryManagerStressTest
             for (final Thread thread : threads)
             {
                 thread.join();
+            }
+            running.set(false);
+            if (null != background)
+            {
+                scanner.join();
+                assertTrue(manager.sharing().merged() > 0, "the scanner merged pages while the guests ran");
+                assertTrue(manager.sharing().breaks() > 0, "and writes broke sharing");
             }
             assertNull(failure.get(), () -> "a guest failed: " + failure.get());
             for (final Domain guest : guests)
@@ -83,7 +136,6 @@ class MemoryManagerStressTest
         final MemoryOps ops = guest.hypercalls().memoryOp();
         final long[] stamp = new long[PAGES];
         final long[] one = new long[1];
-        final MachineMemory memory = guest.machineMemory();
         for (int i = 0; i < OPERATIONS; i++)
         {
             final int gfn = random.nextInt(PAGES);
@@ -110,13 +162,11 @@ class MemoryManagerStressTest
             }
             else if (stamp[gfn] >= 0)
             {
-                final boolean write = random.nextBoolean();
-                final long mfn = manager.access(guest, gfn, write);
-                assertEquals(stamp[gfn], memory.frame(mfn).getLong(256), "gfn " + gfn + " of " + guest);
-                if (write)
+                assertEquals(stamp[gfn], manager.readLong(guest, gfn, 256), "gfn " + gfn + " of " + guest);
+                if (random.nextBoolean())
                 {
                     stamp[gfn] = random.nextLong() & Long.MAX_VALUE;
-                    memory.frame(mfn).putLong(256, stamp[gfn]);
+                    manager.writeLong(guest, gfn, 256, stamp[gfn]);
                 }
             }
             else
@@ -126,83 +176,27 @@ class MemoryManagerStressTest
         }
     }
 
-    @RepeatedTest(3)
-    void guestsWritingBesideTheSharingScannerNeverSeeAnotherGuestsData() throws Exception
+    /**
+     * One guest beside the scanner: most pages keep contents every guest shares (zero, or a value every guest writes),
+     * so the scanner keeps merging them while this guest writes its own values into some and checks every read.
+     */
+    private static void writeBesideScanner(
+        final Domain guest, final MemoryManager manager, final SplittableRandom random)
     {
-        try (Hypervisor hypervisor = new Hypervisor(
-            new MachineMemory((long)(GUESTS * PAGES + 128) * MachineMemory.FRAME_SIZE), 64, 1))
+        final long[] expected = new long[PAGES];
+        final long own = (long)guest.id() << 32; // values no other guest writes
+        for (int i = 0; i < OPERATIONS; i++)
         {
-            final MemoryManager manager = hypervisor.memoryManager();
-            final int start = hypervisor.memory().freeFrames();
-            final List<Domain> guests = new ArrayList<>();
-            for (int g = 0; g < GUESTS; g++)
+            final int gfn = random.nextInt(PAGES);
+            if (random.nextInt(4) == 0)
             {
-                guests.add(hypervisor.dom0().hypercalls().createDomain("g" + g, PAGES, 1));
+                expected[gfn] = random.nextInt(8) == 0 ? own | i : 42;
+                manager.writeLong(guest, gfn, 512, expected[gfn]);
             }
-            final AtomicReference<Throwable> failure = new AtomicReference<>();
-            final AtomicBoolean running = new AtomicBoolean(true);
-            final Thread scanner = new Thread(() ->
+            else
             {
-                final SplittableRandom random = new SplittableRandom(99);
-                while (running.get())
-                {
-                    for (final Domain guest : guests)
-                    {
-                        manager.sharing().scan(guest, 16, random);
-                    }
-                }
-            }, "scanner");
-            scanner.start();
-            final List<Thread> threads = new ArrayList<>();
-            for (int g = 0; g < GUESTS; g++)
-            {
-                final Domain guest = guests.get(g);
-                final int seed = g;
-                final Thread thread = new Thread(() ->
-                {
-                    try
-                    {
-                        // most pages keep identical contents (zero, or a value every guest writes), so the scanner
-                        // keeps merging them while this guest writes its own values into some
-                        final SplittableRandom random = new SplittableRandom(seed);
-                        final long[] expected = new long[PAGES];
-                        for (int i = 0; i < OPERATIONS; i++)
-                        {
-                            final int gfn = random.nextInt(PAGES);
-                            if (random.nextInt(4) == 0)
-                            {
-                                expected[gfn] = random.nextInt(8) == 0 ? ((long)seed << 32) | i : 42;
-                                manager.writeLong(guest, gfn, 512, expected[gfn]);
-                            }
-                            else
-                            {
-                                assertEquals(expected[gfn], manager.readLong(guest, gfn, 512),
-                                    "gfn " + gfn + " of " + guest);
-                            }
-                        }
-                    }
-                    catch (final Throwable ex)
-                    {
-                        failure.compareAndSet(null, ex);
-                    }
-                }, "guest-" + g);
-                threads.add(thread);
-                thread.start();
+                assertEquals(expected[gfn], manager.readLong(guest, gfn, 512), "gfn " + gfn + " of " + guest);
             }
-            for (final Thread thread : threads)
-            {
-                thread.join();
-            }
-            running.set(false);
-            scanner.join();
-            assertNull(failure.get(), () -> "a guest failed: " + failure.get());
-            assertTrue(manager.sharing().merged() > 0, "the scanner did merge pages while the guests ran");
-            assertTrue(manager.sharing().breaks() > 0, "and writes broke sharing");
-            for (final Domain guest : guests)
-            {
-                hypervisor.dom0().hypercalls().destroyDomain(guest.id());
-            }
-            assertEquals(start, hypervisor.memory().freeFrames(), "every frame back after the domains die");
         }
     }
 }

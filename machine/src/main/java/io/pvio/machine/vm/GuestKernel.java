@@ -506,10 +506,7 @@ public final class GuestKernel implements AutoCloseable
      */
     public long translate(final long virtualAddress, final boolean write)
     {
-        if (0 != pending || pendingFlush || !pendingInvlpg.isEmpty())
-        {
-            flush(); // a return to user mode ends the lazy-MMU batch
-        }
+        flush(); // a return to user mode ends the lazy-MMU batch (a no-op unless para updates wait)
         final int access = Mmu.ACCESS_USER | (write ? Mmu.ACCESS_WRITE : 0);
         for (int attempt = 0; attempt < 3; attempt++)
         {

@@ -195,7 +195,6 @@ class MmuTest
         final com.sun.management.ThreadMXBean threads =
             (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
         long sink = 0;
-        long least = Long.MAX_VALUE;
         for (int round = 0; round < 4; round++)
         {
             final long before = threads.getThreadAllocatedBytes(Thread.currentThread().getId());
@@ -208,12 +207,12 @@ class MmuTest
                 }
             }
             final long allocated = threads.getThreadAllocatedBytes(Thread.currentThread().getId()) - before;
-            if (round > 0)
+            if (3 == round)
             {
-                least = Math.min(least, allocated); // a JIT deoptimization may allocate once; steady state must not
+                // three rounds first so the JIT has settled (a deoptimization in the second once allocated 96 bytes)
+                assertEquals(0, allocated, "bytes allocated by 1M translations (hits, misses, walks)");
             }
         }
-        assertEquals(0, least, "bytes allocated by 1M translations (hits, misses, walks) in the quietest round");
         assertTrue(sink != 0);
         assertTrue(mmu.walks() > 1000 && mmu.hits() > 1_000_000);
     }
