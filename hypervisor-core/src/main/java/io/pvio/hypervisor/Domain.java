@@ -1,5 +1,7 @@
 package io.pvio.hypervisor;
 
+import io.pvio.machine.vm.PagingMode;
+
 import org.agrona.concurrent.UnsafeBuffer;
 
 import io.pvio.hypervisor.event.EventChannels;
@@ -19,6 +21,7 @@ public final class Domain
     private final int id;
     private final String name;
     private final int vcpus;
+    private final PagingMode mode;
     private final P2M p2m;
     private final HypercallCounters counters = new HypercallCounters();
     private final Hypercalls hypercalls;
@@ -27,8 +30,11 @@ public final class Domain
     private volatile DomainState state = DomainState.CREATED;
     private PageAllocator pageAllocator;
 
-    Domain(final Hypervisor hypervisor, final int id, final String name, final int frames, final int vcpus)
+    Domain(
+        final Hypervisor hypervisor, final int id, final String name, final int frames, final int vcpus,
+        final PagingMode mode)
     {
+        this.mode = mode;
         this.hypervisor = hypervisor;
         this.id = id;
         this.name = name;
@@ -67,6 +73,17 @@ public final class Domain
     public int vcpus()
     {
         return vcpus;
+    }
+
+    /**
+     * How the domain is virtualized: the memory mode, and through {@link io.pvio.machine.cpu.CpuMode#of} the CPU
+     * mode of its vCPUs.
+     *
+     * @return the mode given at creation.
+     */
+    public PagingMode mode()
+    {
+        return mode;
     }
 
     /**

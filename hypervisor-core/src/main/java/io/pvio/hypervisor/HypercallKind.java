@@ -35,6 +35,34 @@ public enum HypercallKind
     EVTCHN_UNMASK,
     /** {@code EVTCHNOP_status}. */
     EVTCHN_STATUS,
+    /** {@code EVTCHNOP_bind_virq}. */
+    EVTCHN_BIND_VIRQ,
+    /** {@code HYPERVISOR_sched_op(SCHEDOP_yield)}. */
+    SCHEDOP_YIELD,
+    /** {@code HYPERVISOR_sched_op(SCHEDOP_block)}. */
+    SCHEDOP_BLOCK,
+    /** {@code HYPERVISOR_sched_op(SCHEDOP_poll)}. */
+    SCHEDOP_POLL,
+    /** {@code HYPERVISOR_set_timer_op}. */
+    SET_TIMER_OP,
+    /** {@code HYPERVISOR_set_trap_table}. */
+    SET_TRAP_TABLE,
+    /** {@code HYPERVISOR_set_callbacks}. */
+    SET_CALLBACKS,
+    /** {@code HYPERVISOR_iret}. */
+    IRET,
+    /** {@code HYPERVISOR_mmuext_op}. */
+    MMUEXT_OP,
+    /** {@code HYPERVISOR_multicall}. */
+    MULTICALL,
+    /** {@code HYPERVISOR_xen_version}, made to force a pending event callback. */
+    XEN_VERSION,
+    /** A privileged instruction trapped (#GP) and emulated by the hypervisor. */
+    EMULATE_PRIV_OP,
+    /** {@code HVMOP_set_param}. */
+    HVM_SET_PARAM,
+    /** {@code XEN_DOMCTL_scheduler_op}: a domain's weight and cap. */
+    DOMCTL_SCHEDULER_OP,
     /** {@code memory_op} reservation changes. */
     MEMORY_OP
 }

@@ -1,5 +1,8 @@
 package io.pvio.hypervisor;
 
+import io.pvio.hypervisor.sched.CreditScheduler;
+import io.pvio.machine.vm.PagingMode;
+
 import io.pvio.hypervisor.memory.MemoryOps;
 import io.pvio.hypervisor.event.EventChannelOps;
 import io.pvio.hypervisor.grant.GrantTableOps;
@@ -80,9 +83,53 @@ public final class Hypercalls
      */
     public Domain createDomain(final String name, final int frames, final int vcpus)
     {
+        return createDomain(name, frames, vcpus, PagingMode.PARA);
+    }
+
+    /**
+     * {@code domctl createdomain} with a virtualization mode: the domain's memory and CPU both run in it. Privileged.
+     *
+     * @param name   the domain's name.
+     * @param frames memory reservation in frames.
+     * @param vcpus  vCPU count.
+     * @param mode   native, full, para or nested (full CPU, nested paging).
+     * @return the new domain, in state {@link DomainState#CREATED}.
+     * @throws HypercallException EPERM if the caller is not privileged, EINVAL or ENOMEM.
+     */
+    public Domain createDomain(final String name, final int frames, final int vcpus, final PagingMode mode)
+    {
         enter(HypercallKind.DOMCTL_CREATE);
         requirePrivileged("createdomain");
-        return hypervisor.createDomain(name, frames, vcpus);
+        return hypervisor.createDomain(name, frames, vcpus, mode);
+    }
+
+    /**
+     * {@code XEN_DOMCTL_scheduler_op} (putinfo) for the credit scheduler: a domain's weight and cap. Privileged.
+     *
+     * @param domainId the domain.
+     * @param weight   1 to 65535 (256 by default).
+     * @param cap      0 for none, else percent of one physical CPU.
+     * @throws HypercallException EPERM, ESRCH if there is no such live domain, EINVAL for a bad value or when no
+     *                            scheduler runs the domain.
+     */
+    public void setSchedulerParameters(final int domainId, final int weight, final int cap)
+    {
+        enter(HypercallKind.DOMCTL_SCHEDULER_OP);
+        requirePrivileged("scheduler_op");
+        final Domain target = target(domainId, "scheduler_op");
+        final CreditScheduler scheduler = hypervisor.scheduler();
+        if (null == scheduler)
+        {
+            throw new HypercallException(Errno.EINVAL, "scheduler_op: no scheduler runs domain " + domainId);
+        }
+        try
+        {
+            scheduler.setParameters(target, weight, cap);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new HypercallException(Errno.EINVAL, "scheduler_op: " + ex.getMessage());
+        }
     }
 
     /**

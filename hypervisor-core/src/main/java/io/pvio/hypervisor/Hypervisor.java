@@ -1,5 +1,8 @@
 package io.pvio.hypervisor;
 
+import io.pvio.hypervisor.sched.CreditScheduler;
+import io.pvio.machine.vm.PagingMode;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -25,6 +28,7 @@ public final class Hypervisor implements AutoCloseable
     private final AtomicReferenceArray<Domain> domains = new AtomicReferenceArray<>(DomainId.MAX_DOMAIN_ID + 1);
     private int nextDomainId = 1;
     private boolean closed;
+    private volatile CreditScheduler scheduler;
 
     /**
      * Boots the hypervisor on {@code memory} with a dom0 of {@code dom0Frames} frames.
@@ -37,7 +41,7 @@ public final class Hypervisor implements AutoCloseable
     {
         this.memory = memory;
         this.memoryManager = new MemoryManager(memory);
-        final Domain dom0 = build(DomainId.DOM0, DOM0_NAME, dom0Frames, dom0Vcpus);
+        final Domain dom0 = build(DomainId.DOM0, DOM0_NAME, dom0Frames, dom0Vcpus, PagingMode.PARA);
         dom0.state(DomainState.RUNNING);
     }
 
@@ -101,17 +105,45 @@ public final class Hypervisor implements AutoCloseable
         return list;
     }
 
-    synchronized Domain createDomain(final String name, final int frames, final int vcpus)
+    /**
+     * The scheduler attached to this hypervisor, if any.
+     *
+     * @return the scheduler, or null while domains run on threads of their own.
+     */
+    public CreditScheduler scheduler()
+    {
+        return scheduler;
+    }
+
+    /**
+     * Attaches the scheduler whose vCPUs run the domains; the hypervisor then takes a dying domain's vCPUs offline
+     * before it frees anything of the domain, and stops the scheduler first when it closes. Called by the scheduler.
+     *
+     * @param scheduler the scheduler.
+     * @throws IllegalStateException if one is attached already.
+     */
+    public synchronized void attachScheduler(final CreditScheduler scheduler)
+    {
+        checkOpen();
+        if (null != this.scheduler)
+        {
+            throw new IllegalStateException("a scheduler is attached already");
+        }
+        this.scheduler = scheduler;
+    }
+
+    synchronized Domain createDomain(final String name, final int frames, final int vcpus, final PagingMode mode)
     {
         checkOpen();
         if (nextDomainId > DomainId.MAX_DOMAIN_ID)
         {
             throw new HypercallException(Errno.ENOSPC, "no domain ids left");
         }
-        return build(nextDomainId++, name, frames, vcpus);
+        return build(nextDomainId++, name, frames, vcpus, mode);
     }
 
-    private synchronized Domain build(final int id, final String name, final int frames, final int vcpus)
+    private synchronized Domain build(
+        final int id, final String name, final int frames, final int vcpus, final PagingMode mode)
     {
         if (null == name || name.isEmpty() || frames <= 0 || vcpus <= 0)
         {
@@ -123,7 +155,11 @@ public final class Hypervisor implements AutoCloseable
             throw new HypercallException(Errno.ENOMEM, "createdomain " + name + ": " + frames + " frames asked, " +
                 memory.freeFrames() + " of " + memory.frameCount() + " free");
         }
-        final Domain domain = new Domain(this, id, name, frames, vcpus);
+        if (null == mode)
+        {
+            throw new HypercallException(Errno.EINVAL, "createdomain " + name + ": no mode");
+        }
+        final Domain domain = new Domain(this, id, name, frames, vcpus, mode);
         final long[] mfns = new long[frames];
         try
         {
@@ -148,6 +184,11 @@ public final class Hypervisor implements AutoCloseable
             return;
         }
         domain.state(DomainState.DYING);
+        final CreditScheduler scheduler = this.scheduler;
+        if (null != scheduler)
+        {
+            scheduler.offline(domain); // no vCPU of the domain runs past this point
+        }
         domain.eventChannels().closeAll();
         domain.grantTable().releaseAll();
         memoryManager.releaseDomain(domain);
@@ -164,6 +205,10 @@ public final class Hypervisor implements AutoCloseable
         if (closed)
         {
             return;
+        }
+        if (null != scheduler)
+        {
+            scheduler.close();
         }
         for (int i = domains.length() - 1; i >= 0; i--)
         {

@@ -21,6 +21,16 @@ package io.pvio.machine;
  *   <tr><td>monitor work per guest syscall (full)</td><td>2000</td><td>Adams &amp; Agesen 2006, BT syscall</td></tr>
  *   <tr><td>page copy or compare</td><td>1024</td><td>assumption: about 4 bytes per cycle</td></tr>
  *   <tr><td>swap-device page I/O</td><td>300000</td><td>assumption: 100 us of SSD at 3 GHz</td></tr>
+ *   <tr><td>exception or interrupt delivered through the IDT</td><td>889</td>
+ *       <td>Adams &amp; Agesen 2006, divzero, native</td></tr>
+ *   <tr><td>port or MMIO access emulated in the hypervisor</td><td>600</td>
+ *       <td>Sugerman et al. 2001 via virt-anchors 8: 0.78-0.91 us at 733 MHz</td></tr>
+ *   <tr><td>access forwarded to a device model in the driver domain</td><td>15000</td>
+ *       <td>assumption: a world switch to dom0 and back, about 5 us at 3 GHz</td></tr>
+ *   <tr><td>event upcall (bounce frame to the guest's callback)</td><td>200</td>
+ *       <td>assumption: a frame push like an exception bounce</td></tr>
+ *   <tr><td>vCPU context switch on a pCPU</td><td>3000</td>
+ *       <td>assumption: register save/restore, TLB refill, cache warm-up, about 1 us</td></tr>
  * </table>
  */
 public final class CostModel
@@ -37,6 +47,11 @@ public final class CostModel
     private long syscallEmulation = 2000;
     private long pageCopy = 1024;
     private long diskPageIo = 300000;
+    private long exceptionDelivery = 889;
+    private long portEmulation = 600;
+    private long deviceModelAccess = 15000;
+    private long upcall = 200;
+    private long contextSwitch = 3000;
 
     /**
      * The defaults in the table above.
@@ -55,7 +70,9 @@ public final class CostModel
         return new CostModel().tlbHit(tlbHit).walkReference(walkReference).nativePageFault(nativePageFault)
             .vmExit(vmExit).trappedPteWrite(trappedPteWrite).shadowFill(shadowFill).hypercall(hypercall)
             .pteValidation(pteValidation).nativePteWrite(nativePteWrite)
-            .syscallEmulation(syscallEmulation).pageCopy(pageCopy).diskPageIo(diskPageIo);
+            .syscallEmulation(syscallEmulation).pageCopy(pageCopy).diskPageIo(diskPageIo)
+            .exceptionDelivery(exceptionDelivery).portEmulation(portEmulation).deviceModelAccess(deviceModelAccess)
+            .upcall(upcall).contextSwitch(contextSwitch);
     }
 
     /**
@@ -325,6 +342,119 @@ public final class CostModel
     }
 
     /**
+     * Cycles of delivering an exception or interrupt through the IDT on bare hardware (Adams and Agesen 2006,
+     * divzero, native).
+     *
+     * @return cycles.
+     */
+    public long exceptionDelivery()
+    {
+        return exceptionDelivery;
+    }
+
+    /**
+     * Sets the cycles of an exception or interrupt delivered through the IDT.
+     *
+     * @param cycles 0 or more.
+     * @return this.
+     */
+    public CostModel exceptionDelivery(final long cycles)
+    {
+        exceptionDelivery = check(cycles, "exceptionDelivery");
+        return this;
+    }
+
+    /**
+     * Cycles of a port or MMIO access the hypervisor emulates itself, on top of the exit (Sugerman et al. 2001).
+     *
+     * @return cycles.
+     */
+    public long portEmulation()
+    {
+        return portEmulation;
+    }
+
+    /**
+     * Sets the cycles of a port or MMIO access the hypervisor emulates.
+     *
+     * @param cycles 0 or more.
+     * @return this.
+     */
+    public CostModel portEmulation(final long cycles)
+    {
+        portEmulation = check(cycles, "portEmulation");
+        return this;
+    }
+
+    /**
+     * Cycles of a register access forwarded to a device model in the driver domain and answered, on top of the
+     * exit (assumption: a world switch there and back, about 5 us at 3 GHz).
+     *
+     * @return cycles.
+     */
+    public long deviceModelAccess()
+    {
+        return deviceModelAccess;
+    }
+
+    /**
+     * Sets the cycles of a register access forwarded to a device model.
+     *
+     * @param cycles 0 or more.
+     * @return this.
+     */
+    public CostModel deviceModelAccess(final long cycles)
+    {
+        deviceModelAccess = check(cycles, "deviceModelAccess");
+        return this;
+    }
+
+    /**
+     * Cycles of an event upcall: the hypervisor builds a bounce frame and enters the guest's callback
+     * (assumption).
+     *
+     * @return cycles.
+     */
+    public long upcall()
+    {
+        return upcall;
+    }
+
+    /**
+     * Sets the cycles of an event upcall.
+     *
+     * @param cycles 0 or more.
+     * @return this.
+     */
+    public CostModel upcall(final long cycles)
+    {
+        upcall = check(cycles, "upcall");
+        return this;
+    }
+
+    /**
+     * Cycles of switching a pCPU from one vCPU to another (assumption: about 1 us of save, restore and refill).
+     *
+     * @return cycles.
+     */
+    public long contextSwitch()
+    {
+        return contextSwitch;
+    }
+
+    /**
+     * Sets the cycles of a vCPU context switch.
+     *
+     * @param cycles 0 or more.
+     * @return this.
+     */
+    public CostModel contextSwitch(final long cycles)
+    {
+        contextSwitch = check(cycles, "contextSwitch");
+        return this;
+    }
+
+    /**
      * Modeled cycles of translation work an MMU counted: hits, walk references and faults.
      *
      * @param hits           TLB hits.
@@ -353,6 +483,8 @@ public final class CostModel
             nativePageFault + ", vmExit=" + vmExit + ", trappedPteWrite=" + trappedPteWrite + ", shadowFill=" +
             shadowFill + ", hypercall=" + hypercall + ", pteValidation=" + pteValidation +
             ", nativePteWrite=" + nativePteWrite + ", syscallEmulation=" + syscallEmulation + ", pageCopy=" + pageCopy +
-            ", diskPageIo=" + diskPageIo + '}';
+            ", diskPageIo=" + diskPageIo + ", exceptionDelivery=" + exceptionDelivery + ", portEmulation=" +
+            portEmulation + ", deviceModelAccess=" + deviceModelAccess + ", upcall=" + upcall + ", contextSwitch=" +
+            contextSwitch + '}';
     }
 }

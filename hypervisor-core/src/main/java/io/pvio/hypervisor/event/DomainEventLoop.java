@@ -62,10 +62,12 @@ abstract class DomainEventLoopRhsPadding extends DomainEventLoopFields
  * then stays raised and the next pass carries on. A port with no handler keeps its pending bit for
  * {@link EventChannels#bindHandler(int, EventHandler)} to deliver.
  * <p>
- * <b>Two ways to run it.</b> As an Agrona {@link Agent}, alone or in a {@code CompositeAgent} with the domain's
- * ring agents, under an {@code AgentRunner} whose idle strategy is {@link #idleStrategy(int, int)}, which parks the
- * thread until an event arrives; or by {@link #run()} on a thread of the domain's own, which does the same. Tests may
- * call {@link #doWork()} by hand. One thread at a time runs the loop.
+ * <b>Three ways to run it.</b> As the upcall handler of the domain's vCPU 0 under the scheduler
+ * ({@code io.pvio.hypervisor.sched}): the vCPU registers {@link #upcallListener(UpcallListener)}, a raised upcall wakes
+ * the vCPU, and its CPU delivers the upcall by calling {@link #doWork()}. As an Agrona {@link Agent}, alone or in a
+ * {@code CompositeAgent}, under an {@code AgentRunner} whose idle strategy is {@link #idleStrategy(int, int)}, which
+ * parks the thread until an event arrives; or by {@link #run()} on a thread of the domain's own, which does the same.
+ * Tests may call {@link #doWork()} by hand. One thread at a time runs the loop.
  * <p>
  * <b>No lost wake-up.</b> The sender that raises the upcall 0&rarr;1 then reads {@code parkedThread} (volatile) and
  * unparks it if set. The loop, out of work, stores its thread in {@code parkedThread} (volatile) and then re-reads
@@ -120,6 +122,7 @@ public final class DomainEventLoop extends DomainEventLoopRhsPadding implements 
     private final String roleName;
     private volatile boolean running = true;
     private volatile ErrorHandler errorHandler = Throwable::printStackTrace;
+    private volatile UpcallListener upcallListener;
 
     DomainEventLoop(final EventChannels channels, final long[] words, final EventHandler[] handlers)
     {
@@ -153,6 +156,20 @@ public final class DomainEventLoop extends DomainEventLoopRhsPadding implements 
         }
         // volatile store: read (volatile) by the loop thread only when a handler throws
         this.errorHandler = errorHandler;
+        return this;
+    }
+
+    /**
+     * Hands the loop to a scheduled vCPU: from now on a raised upcall calls {@code listener} (which wakes the vCPU,
+     * whose upcall runs {@link #doWork()}) instead of unparking a thread. Null goes back to parked threads.
+     *
+     * @param listener told of every 0-to-1 edge of {@code evtchn_upcall_pending}, or null.
+     * @return this loop.
+     */
+    public DomainEventLoop upcallListener(final UpcallListener listener)
+    {
+        // volatile store: read (volatile) by every sender that raises the upcall
+        this.upcallListener = listener;
         return this;
     }
 
@@ -349,6 +366,13 @@ public final class DomainEventLoop extends DomainEventLoopRhsPadding implements 
      */
     void kick()
     {
+        // volatile read: a loop handed to a vCPU is woken through it
+        final UpcallListener listener = upcallListener;
+        if (null != listener)
+        {
+            listener.onUpcall();
+            return;
+        }
         // volatile read after the caller's upcall RMW (or stop's store): see park()
         final Thread thread = (Thread)PARKED_THREAD.getVolatile(this);
         if (null != thread)

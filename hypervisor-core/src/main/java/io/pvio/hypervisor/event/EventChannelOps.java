@@ -86,6 +86,21 @@ public final class EventChannelOps
     }
 
     /**
+     * {@code EVTCHNOP_bind_virq}: binds a new port of the caller to a virtual interrupt of its vCPU 0, such as
+     * {@link EventChannels#VIRQ_TIMER}; the hypervisor sets the port pending when the VIRQ fires.
+     *
+     * @param virq the virtual interrupt.
+     * @return the new port.
+     * @throws HypercallException EINVAL if out of range, EEXIST if already bound, ENOSPC if the table is full, ESRCH
+     *                            if the caller is dying.
+     */
+    public int bindVirq(final int virq)
+    {
+        hypercalls.enter(HypercallKind.EVTCHN_BIND_VIRQ);
+        return channels.bindVirq(virq);
+    }
+
+    /**
      * {@code EVTCHNOP_send}: sets the remote end of {@code port} pending and, if that is a new event on an unmasked
      * port, wakes the remote domain's event loop, which runs the handler on its own thread. A send to a port still
      * pending does nothing more (events coalesce) and costs a few nanoseconds; a send on an unbound port is dropped,

@@ -57,10 +57,21 @@ public final class EventChannels
     static final String CLOSE = "close";
     static final String UNMASK = "unmask";
     static final String STATUS = "status";
+    static final String BIND_VIRQ = "bind_virq";
+
+    /** {@code VIRQ_TIMER}: the vCPU's one-shot timer ({@code set_timer_op}) expired. */
+    public static final int VIRQ_TIMER = 0;
+
+    /** Virtual interrupts a port can be bound to ({@code NR_VIRQS}). */
+    public static final int NR_VIRQS = 24;
+
+    /** Bit of {@code evtchn_upcall_mask} (byte 1 of {@code vcpu_info}) in the first word. */
+    private static final long UPCALL_MASK_BIT = 1L << 8;
 
     private static final VarHandle WORD = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle PORT = MethodHandles.arrayElementVarHandle(PortBinding[].class);
     private static final VarHandle HANDLER = MethodHandles.arrayElementVarHandle(EventHandler[].class);
+    private static final VarHandle VIRQ_PORT = MethodHandles.arrayElementVarHandle(int[].class);
     private static final int UPCALL_INDEX = SharedInfoDescriptor.upcallPendingIndex(0);
     private static final int SELECTOR_INDEX = SharedInfoDescriptor.pendingSelectorIndex(0);
 
@@ -69,6 +80,8 @@ public final class EventChannels
     private final long[] words = new long[SharedInfoDescriptor.ARRAY_LENGTH];
     private final PortBinding[] ports = new PortBinding[MAX_PORTS];
     private final EventHandler[] handlers = new EventHandler[MAX_PORTS];
+    private final int[] virqPorts = new int[NR_VIRQS];
+    private volatile UpcallListener pollListener;
     private final Object lock = new Object();
     private final DomainEventLoop loop;
     private boolean closed;
@@ -200,6 +213,78 @@ public final class EventChannels
     }
 
     /**
+     * Whether {@code vcpu_info[0].evtchn_upcall_pending} is set, as the guest reads it.
+     *
+     * @return true if an upcall is pending.
+     */
+    public boolean upcallPending()
+    {
+        // volatile read: set by senders on any thread
+        return 0 != ((long)WORD.getVolatile(words, UPCALL_INDEX) & SharedInfoDescriptor.UPCALL_PENDING_BYTE_MASK);
+    }
+
+    /**
+     * Writes {@code vcpu_info[0].evtchn_upcall_mask}: the para-virtual guest's "interrupts off". Senders still set
+     * ports pending and raise {@code evtchn_upcall_pending}; the vCPU only holds the upcall back while masked.
+     *
+     * @param masked the new mask.
+     */
+    public void upcallMask(final boolean masked)
+    {
+        // volatile RMW on the word that also holds upcall_pending (byte 0), which senders change concurrently
+        if (masked)
+        {
+            WORD.getAndBitwiseOr(words, UPCALL_INDEX, UPCALL_MASK_BIT);
+        }
+        else
+        {
+            WORD.getAndBitwiseAnd(words, UPCALL_INDEX, ~UPCALL_MASK_BIT);
+        }
+    }
+
+    /**
+     * Reads {@code vcpu_info[0].evtchn_upcall_mask}.
+     *
+     * @return true if upcalls are masked.
+     */
+    public boolean upcallMasked()
+    {
+        // opaque: only the guest's own vCPU writes the mask
+        return 0 != ((long)WORD.getOpaque(words, UPCALL_INDEX) & UPCALL_MASK_BIT);
+    }
+
+    /**
+     * Sets who is told when a masked port goes pending: the vCPU sleeping in {@code SCHEDOP_poll}, which must wake
+     * for its polled ports even though they are masked. Null when no vCPU polls.
+     *
+     * @param listener the poller's waker, or null.
+     */
+    public void pollListener(final UpcallListener listener)
+    {
+        // volatile store: read by every sender that finds its port masked
+        this.pollListener = listener;
+    }
+
+    /**
+     * Raises a virtual interrupt: sets the port bound to it pending, as Xen's {@code send_guest_vcpu_virq}. A VIRQ
+     * with no port bound is dropped. Called by the hypervisor (the timer), from any thread.
+     *
+     * @param virq 0 to {@link #NR_VIRQS} - 1.
+     * @return true if a port was bound to it.
+     */
+    public boolean raiseVirq(final int virq)
+    {
+        // opaque: the port number is published by bindVirq before any timer that raises it is armed
+        final int port = (int)VIRQ_PORT.getOpaque(virqPorts, virq);
+        if (0 == port)
+        {
+            return false;
+        }
+        raise(port);
+        return true;
+    }
+
+    /**
      * Closes every port of the owner as it dies: interdomain peers go back to unbound for the owner, so their sends
      * are dropped from now on (the owner can never bind again); handlers are dropped, and the event loop stops. A
      * handler the loop had already picked up may still finish; it gets ESRCH from any hypercall. Called by the
@@ -281,6 +366,29 @@ public final class EventChannels
     /**
      * The send hot path: one acquire read of the binding, then the remote's {@link #raise(int)}.
      */
+    int bindVirq(final int virq)
+    {
+        if (virq < 0 || virq >= NR_VIRQS)
+        {
+            throw new HypercallException(Errno.EINVAL, BIND_VIRQ + ": domain " + domainId + " virq " + virq +
+                " out of range (expected 0.." + (NR_VIRQS - 1) + ")");
+        }
+        synchronized (lock)
+        {
+            checkOpen(BIND_VIRQ);
+            if (0 != virqPorts[virq])
+            {
+                throw new HypercallException(Errno.EEXIST, BIND_VIRQ + ": domain " + domainId + " virq " + virq +
+                    " is already bound to port " + virqPorts[virq]);
+            }
+            final int port = allocatePort(BIND_VIRQ);
+            store(port, PortBinding.virq(virq));
+            // volatile store: raiseVirq finds the port from now on
+            VIRQ_PORT.setVolatile(virqPorts, virq, port);
+            return port;
+        }
+    }
+
     void send(final int port)
     {
         checkPort(port, SEND);
@@ -359,6 +467,12 @@ public final class EventChannels
         // event raised while masked is delivered by whichever of the two sees the other
         if (0 != ((long)WORD.getVolatile(words, maskIndex(word)) & bit))
         {
+            // volatile read: a vCPU in SCHEDOP_poll wakes for masked ports too, as Xen's evtchn_set_pending does
+            final UpcallListener poller = pollListener;
+            if (null != poller)
+            {
+                poller.onUpcall();
+            }
             return;
         }
         deliver(word);
@@ -411,6 +525,10 @@ public final class EventChannels
                         " is free");
                 }
                 free(port);
+                if (PortState.VIRQ == binding.state)
+                {
+                    VIRQ_PORT.setVolatile(virqPorts, binding.remotePort, 0);
+                }
                 if (null != remote)
                 {
                     remote.store(binding.remotePort, PortBinding.unbound(domainId));

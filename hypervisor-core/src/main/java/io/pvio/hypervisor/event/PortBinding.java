@@ -34,6 +34,11 @@ final class PortBinding
         return new PortBinding(PortState.INTERDOMAIN, remote.domainId(), remote, remotePort);
     }
 
+    static PortBinding virq(final int virq)
+    {
+        return new PortBinding(PortState.VIRQ, DomainId.INVALID, null, virq);
+    }
+
     EventChannelStatus status()
     {
         return new EventChannelStatus(state, remoteDomainId, remotePort, 0);
@@ -45,6 +50,8 @@ final class PortBinding
         {
             case UNBOUND:
                 return "unbound for domain " + remoteDomainId;
+            case VIRQ:
+                return "bound to virq " + remotePort;
             case INTERDOMAIN:
                 return "interdomain with domain " + remoteDomainId + " port " + remotePort;
             default:

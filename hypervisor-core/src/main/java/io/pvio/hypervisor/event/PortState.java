@@ -10,7 +10,9 @@ public enum PortState
     /** Allocated and waiting for one named remote domain to bind to it; {@code EVTCHNSTAT_unbound}. */
     UNBOUND(1),
     /** Connected to a port of a remote domain (possibly the same domain); {@code EVTCHNSTAT_interdomain}. */
-    INTERDOMAIN(2);
+    INTERDOMAIN(2),
+    /** Bound to a virtual interrupt the hypervisor raises (such as {@code VIRQ_TIMER}); {@code EVTCHNSTAT_virq}. */
+    VIRQ(4);
 
     private final int xenStatus;
 
