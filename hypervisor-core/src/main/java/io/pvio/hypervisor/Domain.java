@@ -1,5 +1,7 @@
 package io.pvio.hypervisor;
 
+import io.pvio.hypervisor.sched.CreditScheduler;
+import io.pvio.hypervisor.sched.Vcpu;
 import io.pvio.machine.vm.PagingMode;
 
 import org.agrona.concurrent.UnsafeBuffer;
@@ -84,6 +86,18 @@ public final class Domain
     public PagingMode mode()
     {
         return mode;
+    }
+
+    /**
+     * One of the domain's vCPUs on the hypervisor's scheduler, for code running in the domain to put its tasks on.
+     *
+     * @param index 0 to {@link #vcpus()} - 1.
+     * @return the vCPU, or null if no scheduler runs this domain (its code then runs on threads of its own).
+     */
+    public Vcpu vcpu(final int index)
+    {
+        final CreditScheduler scheduler = hypervisor.scheduler();
+        return null == scheduler ? null : scheduler.vcpu(this, index);
     }
 
     /**

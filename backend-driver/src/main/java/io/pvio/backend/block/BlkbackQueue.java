@@ -2,7 +2,6 @@ package io.pvio.backend.block;
 
 import java.util.concurrent.locks.LockSupport;
 
-import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -12,6 +11,8 @@ import io.pvio.hypervisor.PageAllocator;
 import io.pvio.hypervisor.event.EventChannelOps;
 import io.pvio.hypervisor.grant.GrantCopyBatch;
 import io.pvio.hypervisor.grant.GrantTableOps;
+import io.pvio.hypervisor.sched.Vcpu;
+import io.pvio.hypervisor.sched.VcpuTask;
 import io.pvio.ring.BackRing;
 import io.pvio.ring.RingProtocolException;
 import io.pvio.ring.blkif.BlkifOp;
@@ -28,7 +29,14 @@ import static io.pvio.ring.blkif.BlkifRequestDescriptor.SEGMENTS_PER_INDIRECT_FR
 import static io.pvio.ring.blkif.BlkifRequestDescriptor.SEGMENT_LENGTH;
 
 /**
- * One ring of a blkback device and the agent that serves it, on a thread of its own (Linux's per-ring kthread).
+ * One ring of a blkback device and the agent that serves it (Linux's per-ring kthread): a task on one of the driver
+ * domain's vCPUs when a scheduler runs the machine ({@code (frontend id + queue index) mod vCPUs}, so the queues of
+ * a device spread over dom0's vCPUs), otherwise on a thread of its own.
+ * <p>
+ * <b>On a vCPU</b> the front end's event, delivered by the driver domain's upcall, wakes the vCPU, which runs
+ * {@link #doWork()} in its next pass; when the vCPU runs out of work it polls a while (halt polling), then calls
+ * {@link #prepareToBlock()}, which arms {@code req_event} with the final check before the vCPU blocks. The rest of
+ * this comment describes the thread of its own.
  * <p>
  * <b>A pass</b> ({@link #doWork()}): copy each request out of the ring once ({@code RING_COPY_REQUEST}), validate the
  * copy, serve it, write the response in place, and publish the responses every {@value #RESPONSE_BATCH} requests and
@@ -47,7 +55,7 @@ import static io.pvio.ring.blkif.BlkifRequestDescriptor.SEGMENT_LENGTH;
  * agent stops serving it and tells the device, which cuts the front end off. Invalid requests get an error response
  * and the agent carries on. The steady-state path allocates nothing.
  */
-final class BlkbackQueue implements Agent, IdleStrategy
+final class BlkbackQueue implements VcpuTask, IdleStrategy
 {
     /** Most requests served before responses are published. */
     static final int BUDGET = 64;
@@ -100,6 +108,7 @@ final class BlkbackQueue implements Agent, IdleStrategy
     private volatile boolean wakeRequested;
     private volatile boolean running = true;
     private volatile Thread thread;
+    private volatile Vcpu vcpu;
     private AgentRunner runner;
     private boolean broken;
     private int idleCount;
@@ -173,6 +182,14 @@ final class BlkbackQueue implements Agent, IdleStrategy
 
     void start()
     {
+        final Vcpu host = driverDomain.vcpu((frontendId + index) % driverDomain.vcpus());
+        if (null != host)
+        {
+            // a task of one of the driver domain's vCPUs: the front end's event wakes that vCPU
+            vcpu = host;
+            host.addTask(this);
+            return;
+        }
         runner = new AgentRunner(this, this::onAgentError, null, this);
         AgentRunner.startOnThread(runner, (r) ->
         {
@@ -190,6 +207,12 @@ final class BlkbackQueue implements Agent, IdleStrategy
     {
         BlockBackCounters.addShared(slab, BlockBackCounters.NOTIFICATIONS_RECEIVED, 1);
         wakeRequested = true;
+        final Vcpu host = vcpu;
+        if (null != host)
+        {
+            host.wake();
+            return;
+        }
         final Thread t = thread;
         if (null != t)
         {
@@ -203,6 +226,12 @@ final class BlkbackQueue implements Agent, IdleStrategy
     void stop()
     {
         running = false;
+        final Vcpu host = vcpu;
+        if (null != host)
+        {
+            host.removeTask(this);
+            return;
+        }
         final Thread t = thread;
         if (null != t)
         {
@@ -274,6 +303,18 @@ final class BlkbackQueue implements Agent, IdleStrategy
             notifyFrontend();
         }
         return served;
+    }
+
+    /**
+     * On a vCPU about to block: arm {@code req_event} and re-check ({@code RING_FINAL_CHECK_FOR_REQUESTS}), so the
+     * front end's next push notifies; the vCPU's halt polling has already given a busy front end the window in which
+     * it pushes without notifying.
+     */
+    @Override
+    public boolean prepareToBlock()
+    {
+        wakeRequested = false;
+        return running && !broken && ring.finalCheckForRequests();
     }
 
     @Override

@@ -5,9 +5,11 @@ import java.util.List;
 
 import io.pvio.hypervisor.Domain;
 import io.pvio.hypervisor.PageAllocator;
+import io.pvio.hypervisor.sched.CreditScheduler;
+import io.pvio.hypervisor.sched.Vcpu;
 
 /**
- * A guest of a {@link PvMachine}: its domain, its vCPU 0 thread, its page allocator and its disks.
+ * A guest of a {@link PvMachine}: its domain, its vCPUs (or its event-loop thread), its page allocator and its disks.
  */
 public final class PvGuest
 {
@@ -42,6 +44,36 @@ public final class PvGuest
     public Domain domain()
     {
         return domain;
+    }
+
+    /**
+     * Runs an action in the guest: once, on its vCPU 0 (or at once on the calling thread when the machine runs domains
+     * on threads of their own). Returns before the action runs.
+     *
+     * @param action what to run.
+     */
+    public void runOnVcpu(final Runnable action)
+    {
+        final Vcpu vcpu = domain.vcpu(0);
+        if (null == vcpu)
+        {
+            action.run();
+        }
+        else
+        {
+            vcpu.addTask(new OneShotTask(vcpu, action));
+        }
+    }
+
+    /**
+     * The guest's vCPUs on the scheduler.
+     *
+     * @return its vCPUs, empty when the machine runs domains on threads.
+     */
+    public Vcpu[] vcpus()
+    {
+        final CreditScheduler scheduler = machine.scheduler();
+        return null == scheduler ? new Vcpu[0] : scheduler.vcpus(domain);
     }
 
     /**
@@ -90,7 +122,10 @@ public final class PvGuest
             }
             destroyed = true;
         }
-        thread.stop();
+        if (null != thread)
+        {
+            thread.stop();
+        }
         machine.dom0().hypercalls().destroyDomain(domain.id());
         machine.xenStore().releaseDomain(domain.id());
         RuntimeException failure = null;

@@ -11,6 +11,7 @@ import io.pvio.frontend.block.BlockFrontOptions;
 import io.pvio.hypervisor.Domain;
 import io.pvio.hypervisor.Hypervisor;
 import io.pvio.hypervisor.grant.GrantTable;
+import io.pvio.hypervisor.sched.CreditScheduler;
 import io.pvio.hypervisor.xenstore.XenStore;
 import io.pvio.hypervisor.xenstore.XenStoreConnection;
 import io.pvio.hypervisor.xenstore.XenbusDevice;
@@ -18,9 +19,15 @@ import io.pvio.machine.memory.MachineMemory;
 import io.pvio.ring.blkif.BlkifXenbusKeys;
 
 /**
- * A machine with a hypervisor, a XenStore, a driver domain (dom0) serving block devices, and guests using them. Each
- * domain's event loop (its vCPU 0 upcall handler) runs on a daemon thread of its own; every block device has a
- * {@code BlockBack} in dom0 and a {@code BlockFront} in its guest, connected through the xenbus handshake.
+ * A machine with a hypervisor, a XenStore, a driver domain (dom0) serving block devices, and guests using them; every
+ * block device has a {@code BlockBack} in dom0 and a {@code BlockFront} in its guest, connected through the xenbus
+ * handshake.
+ * <p>
+ * By default ({@link MachineOptions.Execution#VCPUS}) a {@link CreditScheduler} runs every domain's vCPUs on physical
+ * CPUs: each domain's event loop is its vCPU 0's upcall handler, back-end queues are tasks of dom0's vCPUs, and a
+ * guest's workload starts on its vCPU ({@link PvGuest#runOnVcpu}), so domains really compete for CPU and really wait
+ * to be scheduled. With {@link MachineOptions.Execution#THREADS} each domain's event loop and each back-end queue
+ * runs on a daemon thread of its own instead. The devices' xenbus handshakes run on threads of their own in both.
  * <p>
  * {@link #close()} tears everything down in order (fronts close, backs close, guests are destroyed, threads stop,
  * machine memory is freed) and closes the block stores handed to {@link #attachDisk}: the machine owns them.
@@ -34,18 +41,32 @@ public final class PvMachine implements AutoCloseable
     private final Hypervisor hypervisor;
     private final XenStore xenStore;
     private final XenStoreConnection toolstack;
+    private final MachineOptions options;
+    private final CreditScheduler scheduler;
     private final DomainThread dom0Thread;
     private final List<PvGuest> guests = new ArrayList<>();
     private boolean closed;
 
-    private PvMachine(final Hypervisor hypervisor)
+    private PvMachine(final Hypervisor hypervisor, final MachineOptions options)
     {
         this.hypervisor = hypervisor;
+        this.options = options;
         // a driver domain maps every ring and persistent grant of every guest: give it Xen's largest maptrack
         hypervisor.dom0().grantTable().configureLimits(GrantTable.MAX_FRAMES_DEFAULT, GrantTable.MAX_MAPTRACK_LIMIT);
         this.xenStore = new XenStore();
         this.toolstack = xenStore.connect(hypervisor.dom0().id());
-        this.dom0Thread = DomainThread.start(hypervisor.dom0());
+        if (MachineOptions.Execution.VCPUS == options.execution())
+        {
+            this.scheduler = new CreditScheduler(hypervisor, options.scheduler());
+            scheduler.addDomain(hypervisor.dom0());
+            scheduler.start();
+            this.dom0Thread = null;
+        }
+        else
+        {
+            this.scheduler = null;
+            this.dom0Thread = DomainThread.start(hypervisor.dom0());
+        }
     }
 
     /**
@@ -58,6 +79,21 @@ public final class PvMachine implements AutoCloseable
      */
     public static PvMachine start(final int machineFrames, final int dom0Frames)
     {
+        return start(machineFrames, dom0Frames, new MachineOptions());
+    }
+
+    /**
+     * Boots a machine with the given execution model: allocates its memory, creates dom0 and starts its vCPUs on the
+     * scheduler's physical CPUs (or its event-loop thread).
+     *
+     * @param machineFrames 4 KiB frames of machine memory.
+     * @param dom0Frames    frames given to dom0.
+     * @param options       execution model, scheduler settings, dom0's vCPUs.
+     * @return the running machine.
+     * @throws IllegalArgumentException if the sizes do not fit.
+     */
+    public static PvMachine start(final int machineFrames, final int dom0Frames, final MachineOptions options)
+    {
         if (machineFrames <= 0 || dom0Frames <= 0 || dom0Frames > machineFrames)
         {
             throw new IllegalArgumentException("machineFrames=" + machineFrames + ", dom0Frames=" + dom0Frames +
@@ -66,7 +102,7 @@ public final class PvMachine implements AutoCloseable
         final MachineMemory memory = new MachineMemory((long)machineFrames * MachineMemory.FRAME_SIZE);
         try
         {
-            return new PvMachine(new Hypervisor(memory, dom0Frames, 1));
+            return new PvMachine(new Hypervisor(memory, dom0Frames, options.resolvedDom0Vcpus()), options);
         }
         catch (final RuntimeException ex)
         {
@@ -83,6 +119,26 @@ public final class PvMachine implements AutoCloseable
     public Hypervisor hypervisor()
     {
         return hypervisor;
+    }
+
+    /**
+     * The scheduler that runs the domains' vCPUs.
+     *
+     * @return the scheduler, or null with {@link MachineOptions.Execution#THREADS}.
+     */
+    public CreditScheduler scheduler()
+    {
+        return scheduler;
+    }
+
+    /**
+     * How the machine runs its domains.
+     *
+     * @return the options it was started with.
+     */
+    public MachineOptions options()
+    {
+        return options;
     }
 
     /**
@@ -134,10 +190,34 @@ public final class PvMachine implements AutoCloseable
      */
     public PvGuest createGuest(final String name, final int frames)
     {
+        return createGuest(name, frames, new GuestOptions());
+    }
+
+    /**
+     * Creates a guest with the given vCPUs, mode, weight and cap: its domain, its introduction to XenStore and its
+     * vCPUs on the scheduler (or, with threads, its event-loop thread; weight and cap then mean nothing).
+     *
+     * @param name    the domain's name.
+     * @param frames  its memory in 4 KiB frames.
+     * @param options vCPUs, mode, weight, cap.
+     * @return the running guest.
+     */
+    public PvGuest createGuest(final String name, final int frames, final GuestOptions options)
+    {
         checkOpen();
-        final Domain domain = dom0().hypercalls().createDomain(name, frames, 1);
+        final Domain domain = dom0().hypercalls().createDomain(name, frames, options.vcpus(), options.mode());
         xenStore.introduceDomain(domain.id());
-        final PvGuest guest = new PvGuest(this, domain, DomainThread.start(domain));
+        final PvGuest guest;
+        if (null != scheduler)
+        {
+            scheduler.addDomain(domain);
+            dom0().hypercalls().setSchedulerParameters(domain.id(), options.weight(), options.cap());
+            guest = new PvGuest(this, domain, null);
+        }
+        else
+        {
+            guest = new PvGuest(this, domain, DomainThread.start(domain));
+        }
         guests.add(guest);
         return guest;
     }
@@ -210,7 +290,10 @@ public final class PvMachine implements AutoCloseable
                 failure = addSuppressed(failure, ex);
             }
         }
-        dom0Thread.stop();
+        if (null != dom0Thread)
+        {
+            dom0Thread.stop();
+        }
         toolstack.close();
         hypervisor.close();
         if (null != failure)

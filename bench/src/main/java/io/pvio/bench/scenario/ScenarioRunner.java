@@ -154,10 +154,12 @@ public final class ScenarioRunner
             final List<Lane> lanes = new ArrayList<>();
             for (final Plan plan : plans)
             {
-                lanes.add(new Lane(plan.label, plan.spec.workload(), plan.pv, () -> "front end " +
+                final Lane lane = new Lane(plan.label, plan.spec.workload(), plan.pv, () -> "front end " +
                     plan.disk.front().state() + ", back end " + plan.disk.back().state() +
                     (null == plan.disk.back().disconnectReason() ? "" : " (" + plan.disk.back().disconnectReason() +
-                    ')')));
+                    ')'));
+                lane.guest = plan.disk.guest();
+                lanes.add(lane);
             }
             runPhase("split driver", lanes);
 
@@ -249,7 +251,15 @@ public final class ScenarioRunner
                 lane.stopAt = lane.measureFrom + lane.workload.durationNanos();
                 longest = Math.max(longest, lane.stopAt - start);
             }
-            lane.engine.start(lane.measureFrom);
+            if (null == lane.guest)
+            {
+                lane.engine.start(lane.measureFrom);
+            }
+            else
+            {
+                final long measureFrom = lane.measureFrom;
+                lane.guest.runOnVcpu(() -> lane.engine.start(measureFrom)); // the guest's workload runs in the guest
+            }
         }
         long lastProgress = start;
         long lastChange = start;
@@ -524,6 +534,7 @@ public final class ScenarioRunner
         final Scenario.Workload workload;
         final DiskWorkload engine;
         final Supplier<String> state;
+        PvGuest guest;
         long measureFrom;
         long stopAt;
         boolean stopped;
