@@ -17,8 +17,11 @@ import java.util.concurrent.locks.LockSupport;
  * (Xen's {@code csched_acct}), never more than a domain's active vCPUs could use nor than its cap (percent of one
  * physical CPU) allows; what a domain cannot take goes to the others, again by weight. A vCPU's credit is kept in
  * nanoseconds of physical-CPU time (Xen counts 10 credits per millisecond; the unit is the only difference); running
- * burns it at one nanosecond per nanosecond, measured. Credit is bounded to plus and minus one slice, as in Xen, so an
- * idle vCPU cannot hoard and a busy one cannot sink forever.
+ * burns it at one nanosecond per nanosecond, measured. Credit is bounded to plus and minus one accounting period or
+ * one slice, whichever is longer, so an idle vCPU cannot hoard and a busy one cannot sink forever. (Xen bounds it by
+ * one slice's worth and accounts once a slice; pvio lets the slice and the tick be set apart, and a bound shorter
+ * than the period would forgive the debt of every vCPU that ran a whole slice, flattening the weights to equal
+ * shares whenever the slice is shorter than the period.)
  * <p>
  * <b>Priorities.</b> UNDER while credit is positive, OVER once spent. A vCPU woken from blocking while UNDER runs
  * BOOST: ahead of every UNDER and OVER vCPU, preempting a worse one on its physical CPU, until the next tick (Xen
@@ -59,6 +62,7 @@ public final class CreditScheduler implements AutoCloseable
     private final long sliceNanos;
     private final long tickNanos;
     private final long periodNanos;
+    private final long creditBound;
     private final long contextSwitchCycles;
     private final long epoch = System.nanoTime();
     private final Vcpu[] heap = new Vcpu[MAX_VCPUS];
@@ -87,6 +91,7 @@ public final class CreditScheduler implements AutoCloseable
         this.sliceNanos = config.sliceNanos();
         this.tickNanos = config.tickNanos();
         this.periodNanos = config.tickNanos() * config.ticksPerAccounting();
+        this.creditBound = Math.max(sliceNanos, periodNanos);
         this.contextSwitchCycles = config.cost().contextSwitch();
         this.pcpus = new PhysicalCpu[config.pcpus()];
         for (int i = 0; i < pcpus.length; i++)
@@ -438,12 +443,55 @@ public final class CreditScheduler implements AutoCloseable
         }
     }
 
+    /** The first tick boundary after {@code now}. */
+    long nextTick(final long now)
+    {
+        return epoch + ((now - epoch) / tickNanos + 1) * tickNanos;
+    }
+
+    /**
+     * Xen's {@code csched_tick} for the vCPU running on {@code p}: accounts if the period is over, burns the credit
+     * the vCPU used since it was picked or last ticked, ends its BOOST, and says whether it must give way to a queued
+     * vCPU of better priority (or, capped, has spent its credit). Without this a vCPU that went OVER would keep its
+     * CPU for the rest of its slice while a vCPU made UNDER by the accounting waited.
+     *
+     * @return true if the vCPU is to be preempted.
+     */
+    boolean tick(final PhysicalCpu p, final Vcpu vcpu, final long now)
+    {
+        synchronized (lock)
+        {
+            if (now - nextAccounting >= 0)
+            {
+                account(now);
+            }
+            final long ran = now - vcpu.runStart;
+            vcpu.runNanos += ran;
+            p.busyNanos += ran;
+            vcpu.runStart = now;
+            vcpu.credit = Math.max(vcpu.credit - ran, -creditBound);
+            vcpu.active = true;
+            vcpu.priority = vcpu.credit > 0 ? Vcpu.PRI_UNDER : Vcpu.PRI_OVER;
+            if (vcpu.schedDomain.cap > 0 && vcpu.credit <= 0)
+            {
+                return true;
+            }
+            final Vcpu head = p.head;
+            if (null != head && head.priority < vcpu.priority)
+            {
+                return true;
+            }
+            final Vcpu stolen = steal(p, false);
+            return null != stolen && stolen.priority < vcpu.priority;
+        }
+    }
+
     long sliceEnd(final Vcpu vcpu, final long now)
     {
         long end = now + sliceNanos;
         if (Vcpu.PRI_BOOST == vcpu.priority)
         {
-            end = Math.min(end, epoch + ((now - epoch) / tickNanos + 1) * tickNanos);
+            end = Math.min(end, nextTick(now));
         }
         if (vcpu.schedDomain.cap > 0 && vcpu.credit > 0)
         {
@@ -460,8 +508,7 @@ public final class CreditScheduler implements AutoCloseable
             final long ran = now - vcpu.runStart;
             vcpu.runNanos += ran;
             p.busyNanos += ran;
-            vcpu.credit = Math.max(vcpu.credit - ran, -sliceNanos);
-            vcpu.active = true;
+            vcpu.credit = Math.max(vcpu.credit - ran, -creditBound);
             vcpu.priority = vcpu.credit > 0 ? Vcpu.PRI_UNDER : Vcpu.PRI_OVER;
             p.current = null;
             p.last = vcpu;
@@ -724,6 +771,19 @@ public final class CreditScheduler implements AutoCloseable
     }
 
     /**
+     * Whether a vCPU takes a share of the period: it was running at a tick since it last overflowed its credit
+     * (Xen's active list: a vCPU that runs in short bursts and blocks earns credit in proportion to how often it is
+     * caught running), or it is runnable and not merely just woken (BOOST). Accounting runs when a CPU next
+     * schedules, which an I/O vCPU's wake-up often causes; counting the just-woken would hand it a share every
+     * period and take it from the CPU-bound.
+     */
+    private static boolean takesShare(final Vcpu vcpu)
+    {
+        final int s = vcpu.state();
+        return vcpu.active || (Vcpu.OFFLINE != s && Vcpu.BLOCKED != s && Vcpu.PRI_BOOST != vcpu.priority);
+    }
+
+    /**
      * Xen's {@code csched_acct}: hands the period's CPU time to the active domains by weight, bounded by what each
      * can use and by its cap, with the remainder going round again; then re-sorts, parks and unparks.
      */
@@ -739,8 +799,7 @@ public final class CreditScheduler implements AutoCloseable
             int active = 0;
             for (final Vcpu vcpu : sd.vcpus)
             {
-                final int s = vcpu.state();
-                if (vcpu.active || (Vcpu.OFFLINE != s && Vcpu.BLOCKED != s))
+                if (takesShare(vcpu))
                 {
                     active++;
                 }
@@ -789,17 +848,22 @@ public final class CreditScheduler implements AutoCloseable
             final long perVcpu = sd.grant / sd.activeVcpus;
             for (final Vcpu vcpu : sd.vcpus)
             {
-                final int s = vcpu.state();
-                if (!vcpu.active && (Vcpu.OFFLINE == s || Vcpu.BLOCKED == s))
+                if (!takesShare(vcpu))
                 {
                     continue;
                 }
-                vcpu.active = false;
-                vcpu.credit = Math.min(vcpu.credit + perVcpu, sliceNanos);
+                vcpu.credit += perVcpu;
+                if (vcpu.credit > creditBound)
+                {
+                    // Xen's csched_acct: a vCPU that does not use its share stops taking one (until it is running
+                    // at a tick again) and keeps half the bound, so that it wakes UNDER and can be boosted
+                    vcpu.credit = creditBound / 2;
+                    vcpu.active = false;
+                }
                 if (Vcpu.PRI_BOOST != vcpu.priority)
                 {
                     final int priority = vcpu.credit > 0 ? Vcpu.PRI_UNDER : Vcpu.PRI_OVER;
-                    if (priority != vcpu.priority && null != vcpu.queuedOn)
+                    if ((priority != vcpu.priority || Vcpu.PRI_OVER == priority) && null != vcpu.queuedOn)
                     {
                         final PhysicalCpu q = vcpu.queuedOn;
                         q.remove(vcpu);

@@ -120,7 +120,8 @@ public final class PhysicalCpu
     void insert(final Vcpu vcpu)
     {
         Vcpu after = tail;
-        while (null != after && after.priority > vcpu.priority)
+        while (null != after && (after.priority > vcpu.priority ||
+            (Vcpu.PRI_OVER == vcpu.priority && Vcpu.PRI_OVER == after.priority && after.credit < vcpu.credit)))
         {
             after = after.prev;
         }
