@@ -25,9 +25,13 @@ import java.util.concurrent.locks.LockSupport;
  * <p>
  * <b>Priorities.</b> UNDER while credit is positive, OVER once spent. A vCPU woken from blocking while UNDER runs
  * BOOST: ahead of every UNDER and OVER vCPU, preempting a worse one on its physical CPU, until the next tick (Xen
- * drops BOOST at the tick). Each physical CPU has a run queue in priority order, first in first out within one; a CPU
- * with nothing better than OVER steals UNDER or BOOST vCPUs from the others, and an idle one steals anything: the
- * scheduler is work-conserving, except that a capped domain whose credit is spent is parked until the next accounting.
+ * drops BOOST at the tick). Each physical CPU has a run queue in priority order, first in first out among BOOST and
+ * among UNDER, and by credit among OVER (least in debt first: Xen keeps OVER first in first out too, which hands
+ * CPU-bound vCPUs equal turns whenever all are in debt). At every tick the running vCPU's credit is burnt and it
+ * gives way if a queued vCPU now has a better priority. A vCPU takes a share at accounting if it was running at a
+ * tick since it last overflowed its credit (Xen's active list) or is runnable and not just woken. A CPU with nothing
+ * better than OVER steals UNDER or BOOST vCPUs from the others, and an idle one steals anything: the scheduler is
+ * work-conserving, except that a capped domain whose credit is spent is parked until the next accounting.
  * <p>
  * <b>Time.</b> Each vCPU has a one-shot timer ({@code set_timer_op}, or the TSC-deadline MSR in full mode) and a poll
  * timeout ({@code SCHEDOP_poll}); both sit in one binary heap by deadline. Running physical CPUs check it between
