@@ -198,7 +198,8 @@ final class EventDeliveryExperiment implements Experiment
         }
         result.row(event + " " + mode, event, mode, n, per(d.exits(), n),
             per(d.exits(ExitReason.EXTERNAL_INTERRUPT), n), per(d.calls(), n), per(d.bounces(), n),
-            per(d.injected(), n), per(d.upcalls(), n), per(d.interrupts(), n), per(d.hypervisorEntries(), n), per(d.modeledCycles(), n),
+            per(d.injected(), n), per(d.upcalls(), n), per(d.interrupts(), n), per(d.hypervisorEntries(), n),
+            per(d.modeledCycles(), n),
             reasons.length() == 0 ? "-" : reasons.toString());
     }
 

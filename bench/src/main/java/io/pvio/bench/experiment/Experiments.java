@@ -15,7 +15,8 @@ public final class Experiments
         new BalloonVsSwapExperiment(),
         new PageSharingExperiment(),
         new IdleTaxExperiment(),
-        new WorkingSetExperiment());
+        new WorkingSetExperiment(),
+        new SliceLatencyExperiment());
 
     private Experiments()
     {
