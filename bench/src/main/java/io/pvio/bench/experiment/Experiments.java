@@ -16,7 +16,8 @@ public final class Experiments
         new PageSharingExperiment(),
         new IdleTaxExperiment(),
         new WorkingSetExperiment(),
-        new SliceLatencyExperiment());
+        new SliceLatencyExperiment(),
+        new FairnessExperiment());
 
     private Experiments()
     {
