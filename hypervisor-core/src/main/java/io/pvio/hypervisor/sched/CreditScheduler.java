@@ -13,7 +13,9 @@ import java.util.concurrent.locks.LockSupport;
  * Xen's credit scheduler (credit1) over real host threads: N {@link PhysicalCpu}s run the domains' {@link Vcpu}s.
  * <p>
  * <b>Credit.</b> Each accounting period ({@code ticksPerAccounting} ticks, 30 ms by default) the machine's time,
- * {@code pcpus x period}, is handed to the domains that were active, in proportion to {@code weight x active vCPUs}
+ * {@code pcpus x} the time since the last accounting (a period, or a little more when the accounting ran at a
+ * later pick; an idle physical CPU wakes for it), is handed to the domains that were active, in proportion to
+ * {@code weight x active vCPUs}
  * (Xen's {@code csched_acct}), never more than a domain's active vCPUs could use nor than its cap (percent of one
  * physical CPU) allows; what a domain cannot take goes to the others, again by weight. A vCPU's credit is kept in
  * nanoseconds of physical-CPU time (Xen counts 10 credits per millisecond; the unit is the only difference); running
@@ -74,6 +76,7 @@ public final class CreditScheduler implements AutoCloseable
     private int heapSize;
     private int vcpuCount;
     private long nextAccounting;
+    private long lastAccounting;
     private long accountings;
     private volatile long nextTimer = Long.MAX_VALUE;
     private volatile boolean running;
@@ -103,6 +106,7 @@ public final class CreditScheduler implements AutoCloseable
             pcpus[i] = new PhysicalCpu(this, i, MAX_VCPUS);
         }
         this.nextAccounting = epoch + periodNanos;
+        this.lastAccounting = epoch;
         hypervisor.attachScheduler(this);
     }
 
@@ -578,7 +582,9 @@ public final class CreditScheduler implements AutoCloseable
             p.idle = true;
             p.idleParks++;
             final long untilTimer = nextTimer - now;
-            return Math.max(1, Math.min(untilTimer, MAX_IDLE_PARK_NANOS));
+            // wake for the next accounting too: a capped vCPU parked until then must not wait for a timer
+            final long untilAccounting = nextAccounting - now;
+            return Math.max(1, Math.min(Math.min(untilTimer, untilAccounting), MAX_IDLE_PARK_NANOS));
         }
     }
 
@@ -793,10 +799,14 @@ public final class CreditScheduler implements AutoCloseable
      */
     private void account(final long now)
     {
+        // accounting runs at the first pick after it is due, so a period can last up to a slice longer than
+        // nominal: hand out the time that really passed, or credit falls behind consumption and caps undershoot
+        final long span = now - lastAccounting;
+        lastAccounting = now;
         nextAccounting = now + periodNanos;
         accountings++;
         final SchedDomain[] domains = this.domains;
-        long remaining = pcpus.length * periodNanos;
+        long remaining = pcpus.length * span;
         long weightSum = 0;
         for (final SchedDomain sd : domains)
         {
@@ -823,10 +833,10 @@ public final class CreditScheduler implements AutoCloseable
                 {
                     continue;
                 }
-                long peak = sd.activeVcpus * periodNanos;
+                long peak = sd.activeVcpus * span;
                 if (sd.cap > 0)
                 {
-                    peak = Math.min(peak, sd.cap * periodNanos / 100);
+                    peak = Math.min(peak, sd.cap * span / 100);
                 }
                 final long fair = remaining * sd.weight * sd.activeVcpus / weightSum;
                 if (fair >= peak)
