@@ -72,10 +72,8 @@ final class FairnessExperiment implements Experiment
         result.note("modeled: modeled_mcycles = the vCPU's CostModel cycles over the window (context switches at " +
             cost.contextSwitch() + " cycles each (assumption), hypercalls); not measured time");
         result.note("scheduler: slice " + TimeUnit.NANOSECONDS.toMillis(SLICE_NANOS) + " ms (the Xen 2003 paper's " +
-            "default), tick = slice, accounting every 3 ticks; weights 256, 512, 1024; cap in percent of one CPU");
-        result.note("the slice equals the accounting period on purpose: credit is bounded to one slice, so with a " +
-            "period longer than the slice a heavy domain's grant is cut at the bound and weights flatten toward " +
-            "equal shares");
+            "default), tick " + TimeUnit.NANOSECONDS.toMillis(TICK_NANOS) + " ms, accounting every 3 ticks (one " +
+            "slice, as Xen accounts); weights 256, 512, 1024; cap in percent of one CPU");
         result.note("error_rel_pct = (cpu_pct - ideal_pct) / ideal_pct");
         result.chart(new ExperimentResult.Chart(ExperimentResult.Chart.Kind.BAR, "case",
             List.of("ideal_pct", "cpu_pct"), null, "scenario / domain", "share of one pCPU (%)", false));
