@@ -66,6 +66,7 @@ public final class CreditScheduler implements AutoCloseable
     private int heapSize;
     private int vcpuCount;
     private long nextAccounting;
+    private long lastAccounting;
     private long accountings;
     private volatile long nextTimer = Long.MAX_VALUE;
     private volatile boolean running;
@@ -94,6 +95,7 @@ public final class CreditScheduler implements AutoCloseable
             pcpus[i] = new PhysicalCpu(this, i, MAX_VCPUS);
         }
         this.nextAccounting = epoch + periodNanos;
+        this.lastAccounting = epoch;
         hypervisor.attachScheduler(this);
     }
 
@@ -526,8 +528,13 @@ public final class CreditScheduler implements AutoCloseable
             }
             p.idle = true;
             p.idleParks++;
-            final long untilTimer = nextTimer - now;
-            return Math.max(1, Math.min(untilTimer, MAX_IDLE_PARK_NANOS));
+            long park = Math.min(nextTimer - now, MAX_IDLE_PARK_NANOS);
+            if (anyParked())
+            {
+                // a capped vCPU waits for the next accounting to refill its credit: be there to run it
+                park = Math.min(park, nextAccounting - now);
+            }
+            return Math.max(1, park);
         }
     }
 
@@ -711,6 +718,21 @@ public final class CreditScheduler implements AutoCloseable
         return best;
     }
 
+    private boolean anyParked()
+    {
+        for (final SchedDomain sd : domains)
+        {
+            for (final Vcpu vcpu : sd.vcpus)
+            {
+                if (vcpu.parked)
+                {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     private void kickIdleForTimer()
     {
         for (final PhysicalCpu q : pcpus)
@@ -729,10 +751,14 @@ public final class CreditScheduler implements AutoCloseable
      */
     private void account(final long now)
     {
+        // the time since the last accounting, not the nominal period: accounting runs at the first pick after it is
+        // due, so periods run long, and handing out less than the machine ran would push every vCPU into OVER
+        final long period = now - lastAccounting;
+        lastAccounting = now;
         nextAccounting = now + periodNanos;
         accountings++;
         final SchedDomain[] domains = this.domains;
-        long remaining = pcpus.length * periodNanos;
+        long remaining = pcpus.length * period;
         long weightSum = 0;
         for (final SchedDomain sd : domains)
         {
@@ -760,10 +786,10 @@ public final class CreditScheduler implements AutoCloseable
                 {
                     continue;
                 }
-                long peak = sd.activeVcpus * periodNanos;
+                long peak = sd.activeVcpus * period;
                 if (sd.cap > 0)
                 {
-                    peak = Math.min(peak, sd.cap * periodNanos / 100);
+                    peak = Math.min(peak, sd.cap * period / 100);
                 }
                 final long fair = remaining * sd.weight * sd.activeVcpus / weightSum;
                 if (fair >= peak)
