@@ -22,7 +22,8 @@ import java.util.concurrent.locks.LockSupport;
  * <p>
  * <b>Priorities.</b> UNDER while credit is positive, OVER once spent. A vCPU woken from blocking while UNDER runs
  * BOOST: ahead of every UNDER and OVER vCPU, preempting a worse one on its physical CPU, until the next tick (Xen
- * drops BOOST at the tick). Each physical CPU has a run queue in priority order, first in first out within one; a CPU
+ * drops BOOST at the tick). Each physical CPU has a run queue in priority order, first in first out within one (a vCPU
+ * that yields goes behind one vCPU of worse priority, if any, so that the yield lets it run, as in Xen); a CPU
  * with nothing better than OVER steals UNDER or BOOST vCPUs from the others, and an idle one steals anything: the
  * scheduler is work-conserving, except that a capped domain whose credit is spent is parked until the next accounting.
  * <p>
@@ -486,7 +487,7 @@ public final class CreditScheduler implements AutoCloseable
             }
             if (toQueued(vcpu) && running)
             {
-                wake = place(vcpu);
+                wake = place(vcpu, Vcpu.OUT_YIELD == outcome);
             }
             vcpu.onCpu = false;
         }
@@ -663,6 +664,12 @@ public final class CreditScheduler implements AutoCloseable
     /** Queues a runnable vCPU on the best physical CPU; returns a parked CPU to unpark, or null. */
     private PhysicalCpu place(final Vcpu vcpu)
     {
+        return place(vcpu, false);
+    }
+
+    /** As {@link #place(Vcpu)}; a vCPU that yielded is queued behind one of worse priority. */
+    private PhysicalCpu place(final Vcpu vcpu, final boolean yielded)
+    {
         if (vcpu.schedDomain.cap > 0 && vcpu.credit <= 0)
         {
             vcpu.parked = true;
@@ -684,7 +691,7 @@ public final class CreditScheduler implements AutoCloseable
         {
             target = pcpus[0];
         }
-        target.insert(vcpu);
+        target.insert(vcpu, yielded);
         final Vcpu current = target.current;
         if (null != current && vcpu.priority < current.priority)
         {

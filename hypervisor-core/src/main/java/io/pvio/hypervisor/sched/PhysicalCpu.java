@@ -119,10 +119,27 @@ public final class PhysicalCpu
 
     void insert(final Vcpu vcpu)
     {
+        insert(vcpu, false);
+    }
+
+    /**
+     * Queues a vCPU by priority; one that yielded goes behind one vCPU of worse priority if there is one (Xen
+     * credit1's {@code CSCHED_FLAG_VCPU_YIELD} in {@code runq_insert}), so that its yield lets that one run.
+     */
+    void insert(final Vcpu vcpu, final boolean yielded)
+    {
         Vcpu after = tail;
         while (null != after && after.priority > vcpu.priority)
         {
             after = after.prev;
+        }
+        if (yielded)
+        {
+            final Vcpu worse = null == after ? head : after.next;
+            if (null != worse)
+            {
+                after = worse;
+            }
         }
         vcpu.prev = after;
         vcpu.next = null == after ? head : after.next;
