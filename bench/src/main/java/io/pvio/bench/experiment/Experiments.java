@@ -10,11 +10,14 @@ public final class Experiments
     private static final List<Experiment> ALL = List.of(
         new PteUpdateExperiment(),
         new FaultDeliveryExperiment(),
+        new EventDeliveryExperiment(),
         new WalkLengthExperiment(),
         new BalloonVsSwapExperiment(),
         new PageSharingExperiment(),
         new IdleTaxExperiment(),
-        new WorkingSetExperiment());
+        new WorkingSetExperiment(),
+        new SliceLatencyExperiment(),
+        new FairnessExperiment());
 
     private Experiments()
     {

@@ -15,7 +15,9 @@ import io.pvio.machine.vm.VirtCounters;
 /**
  * E5 (page-fault part, with system calls): how many times the hypervisor is entered per system call and per guest
  * page fault in each mode. Para mode's fast system-call handler bypasses the hypervisor and its faults bounce through
- * it once (only it can read CR2); full mode enters the monitor for both and adds hidden shadow-fill faults.
+ * it once (only it can read CR2); full mode enters the monitor for both and adds hidden shadow-fill faults. Its
+ * companion {@link EventDeliveryExperiment} ({@code e5b}) covers the CPU side: exceptions, device interrupts, events
+ * and timer ticks on vCPUs of the credit scheduler.
  */
 final class FaultDeliveryExperiment implements Experiment
 {
@@ -93,6 +95,7 @@ final class FaultDeliveryExperiment implements Experiment
             "flushes its batch before returning to user mode");
         result.note("modeled cycles per syscall count only what virtualization adds (binary translation: " +
             cost.syscallEmulation() + " cycles, Adams and Agesen 2006); CostModel: " + cost);
+        result.note("exceptions, device interrupts, events and timer ticks per mode: see e5b");
         result.chart(new ExperimentResult.Chart(ExperimentResult.Chart.Kind.BAR, "mode",
             List.of("entries_per_syscall", "entries_per_fault", "hidden_faults_per_fault"), null,
             "paging mode", "hypervisor entries", false));

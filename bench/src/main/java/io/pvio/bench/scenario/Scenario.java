@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.pvio.backend.block.BlockDataPath;
+import io.pvio.machine.vm.PagingMode;
 
 /**
  * A checked scenario: a machine, the back end's offer, and guests with their disks and workloads. Sizes are bytes,
@@ -13,11 +14,12 @@ import io.pvio.backend.block.BlockDataPath;
  * @param description   what the scenario is about, printed before it runs; empty if none.
  * @param machineMemory bytes of machine memory.
  * @param dom0Memory    bytes given to dom0.
+ * @param cpus          the physical CPUs and how domains run on them.
  * @param backend       the back end's offer, the same for every disk.
  * @param guests        the guests, at least one.
  */
 public record Scenario(
-    String description, long machineMemory, long dom0Memory, Backend backend, List<Guest> guests)
+    String description, long machineMemory, long dom0Memory, Cpus cpus, Backend backend, List<Guest> guests)
 {
     /**
      * The same scenario with every workload running for {@code durationNanos} after its warm-up instead of its own
@@ -39,9 +41,10 @@ public record Scenario(
                     disk.frontend(), new Workload(w.random(), w.blockSize(), w.queueDepth(), w.readShare(),
                     durationNanos, 0, w.warmupNanos(), w.verify(), w.seed(), w.baseline())));
             }
-            changed.add(new Guest(guest.name(), guest.memory(), List.copyOf(disks)));
+            changed.add(new Guest(guest.name(), guest.memory(), guest.vcpus(), guest.mode(), guest.weight(),
+                guest.cap(), guest.cpuBound(), List.copyOf(disks)));
         }
-        return new Scenario(description, machineMemory, dom0Memory, backend, List.copyOf(changed));
+        return new Scenario(description, machineMemory, dom0Memory, cpus, backend, List.copyOf(changed));
     }
 
     /**
@@ -55,6 +58,20 @@ public record Scenario(
         EXISTING,
         /** An image file named by the scenario that does not exist yet: created sparse (zeros) and kept. */
         CREATED
+    }
+
+    /**
+     * The machine's physical CPUs and how domains run on them.
+     *
+     * @param vcpus      true to run every domain's code on its vCPUs, scheduled on {@code cpus} physical CPUs by the
+     *                   credit scheduler; false for a host thread per event loop and back-end queue (no scheduler).
+     * @param cpus       physical CPUs.
+     * @param dom0Vcpus  dom0's vCPUs.
+     * @param sliceNanos the scheduler's time slice.
+     * @param tickNanos  the scheduler's tick.
+     */
+    public record Cpus(boolean vcpus, int cpus, int dom0Vcpus, long sliceNanos, long tickNanos)
+    {
     }
 
     /**
@@ -76,9 +93,16 @@ public record Scenario(
      *
      * @param name   its domain name.
      * @param memory bytes of memory.
+     * @param vcpus  its vCPUs.
+     * @param mode   how its CPU and memory are virtualized.
+     * @param weight its credit-scheduler weight (256 is Xen's default).
+     * @param cap    the most CPU it may use, in percent of one physical CPU; 0 for no cap.
+     * @param cpuBound whether each of its vCPUs also runs a CPU-bound loop during the workload.
      * @param disks  its disks, at least one.
      */
-    public record Guest(String name, long memory, List<Disk> disks)
+    public record Guest(
+        String name, long memory, int vcpus, PagingMode mode, int weight, int cap, boolean cpuBound,
+        List<Disk> disks)
     {
     }
 

@@ -1,6 +1,7 @@
 package io.pvio.bench.scenario;
 
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -24,6 +25,9 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
 import io.pvio.backend.block.BlockDataPath;
+import io.pvio.hypervisor.sched.CreditScheduler;
+import io.pvio.hypervisor.sched.SchedulerConfig;
+import io.pvio.machine.vm.PagingMode;
 import io.pvio.ring.blkif.BlkifRequestDescriptor;
 import io.pvio.ring.blkif.BlkifXenbusKeys;
 
@@ -74,6 +78,8 @@ public final class ScenarioParser
     private static final long MIN_DURATION_NANOS = 100_000_000L;
     private static final long MAX_DURATION_NANOS = 3_600_000_000_000L;
     private static final long MAX_MEMORY = 64L << 30;
+    private static final int MAX_CPUS = 64;
+    private static final int MAX_GUEST_VCPUS = 32;
     private static final long MAX_DISK = 1L << 40;
 
     private ScenarioParser()
@@ -221,7 +227,17 @@ public final class ScenarioParser
 
     private static String durationExpected(final long min, final long max)
     {
-        return DURATION_EXPECTED + " from " + min / 1_000_000 + "ms to " + max / 1_000_000_000 + "s";
+        return DURATION_EXPECTED + " from " + durationText(min) + " to " + durationText(max);
+    }
+
+    private static String durationText(final long nanos)
+    {
+        if (0 != nanos && 0 == nanos % 1_000_000_000L)
+        {
+            return nanos / 1_000_000_000L + "s";
+        }
+        return 0 == nanos % 1_000_000 ? nanos / 1_000_000 + "ms" : BigDecimal.valueOf(nanos, 6).stripTrailingZeros()
+            .toPlainString() + "ms";
     }
 
     private static Scenario scenario(final Fields root)
@@ -229,9 +245,10 @@ public final class ScenarioParser
         root.allow("description", "machine", "backend", "guests");
         final String description = root.string("description", "", false).strip();
         final Fields machine = root.object("machine");
-        machine.allow("memory", "dom0-memory");
+        machine.allow("memory", "dom0-memory", "cpus", "dom0-vcpus", "execution", "slice", "tick");
         final long machineMemory = machine.size("memory", 512L << 20, 16L << 20, MAX_MEMORY);
         final long dom0Memory = machine.size("dom0-memory", 64L << 20, 4L << 20, machineMemory);
+        final Scenario.Cpus cpus = cpus(machine);
 
         final Fields backend = root.object("backend");
         backend.allow("data-path", "persistent-grants", "max-indirect-segments", "max-queues", "max-ring-page-order");
@@ -252,7 +269,7 @@ public final class ScenarioParser
         for (int g = 0; g < guestNodes.size(); g++)
         {
             final Fields guest = guestNodes.get(g);
-            guest.allow("name", "memory", "disks");
+            guest.allow("name", "memory", "vcpus", "mode", "weight", "cap", "cpu-bound", "disks");
             final String name = guest.string("name", "guest" + (g + 1), true);
             if (!name.matches("[A-Za-z0-9_-]{1,32}"))
             {
@@ -264,6 +281,18 @@ public final class ScenarioParser
             }
             final long memory = guest.size("memory", 64L << 20, 4L << 20, MAX_MEMORY);
             guestMemory += memory;
+            final int vcpus = guest.integer("vcpus", 1, 1, MAX_GUEST_VCPUS);
+            final PagingMode mode = PagingMode.valueOf(guest.choice("mode", "para", "native", "full", "para",
+                "nested").toUpperCase(Locale.ROOT));
+            final int weight = guest.integer("weight", CreditScheduler.DEFAULT_WEIGHT, 1, CreditScheduler.MAX_WEIGHT);
+            final int cap = guest.integer("cap", 0, 0, 100 * vcpus);
+            final boolean cpuBound = guest.bool("cpu-bound", false);
+            if (!cpus.vcpus() && (guest.has("weight") || guest.has("cap") || cpuBound))
+            {
+                final String field = guest.has("weight") ? "weight" : guest.has("cap") ? "cap" : "cpu-bound";
+                throw guest.error(field, guest.text(field), "no " + field + " with machine.execution: threads " +
+                    "(there is no scheduler)");
+            }
             final List<Fields> diskNodes = guest.list("disks", 1, 8);
             final List<Scenario.Disk> disks = new ArrayList<>();
             final Set<Integer> devids = new HashSet<>();
@@ -277,14 +306,38 @@ public final class ScenarioParser
                 }
                 disks.add(disk);
             }
-            guests.add(new Scenario.Guest(name, memory, List.copyOf(disks)));
+            guests.add(new Scenario.Guest(name, memory, vcpus, mode, weight, cap, cpuBound, List.copyOf(disks)));
         }
         if (dom0Memory + guestMemory > machineMemory)
         {
             throw machine.error("memory", (machineMemory >> 20) + "M", "at least dom0-memory + every guest's memory" +
                 " = " + ((dom0Memory + guestMemory) >> 20) + "M");
         }
-        return new Scenario(description, machineMemory, dom0Memory, back, List.copyOf(guests));
+        return new Scenario(description, machineMemory, dom0Memory, cpus, back, List.copyOf(guests));
+    }
+
+    private static Scenario.Cpus cpus(final Fields machine)
+    {
+        final boolean vcpus = "vcpus".equals(machine.choice("execution", "vcpus", "vcpus", "threads"));
+        final int cpus = machine.integer("cpus", Math.min(MAX_CPUS, Runtime.getRuntime().availableProcessors()), 1,
+            MAX_CPUS);
+        final int dom0Vcpus = machine.integer("dom0-vcpus", vcpus ? cpus : 1, 1, MAX_GUEST_VCPUS);
+        final long slice = machine.duration("slice", SchedulerConfig.DEFAULT_SLICE_MILLIS * 1_000_000, 100_000,
+            1_000_000_000);
+        final long tick = machine.duration("tick", Math.min(slice, SchedulerConfig.DEFAULT_TICK_MILLIS * 1_000_000),
+            100_000, slice);
+        if (!vcpus)
+        {
+            for (final String field : new String[] { "cpus", "slice", "tick" })
+            {
+                if (machine.has(field))
+                {
+                    throw machine.error(field, machine.text(field), "no " + field + " with execution: threads " +
+                        "(there is no scheduler)");
+                }
+            }
+        }
+        return new Scenario.Cpus(vcpus, cpus, dom0Vcpus, slice, tick);
     }
 
     private static Scenario.Disk disk(final Fields disk, final int defaultDevid, final Set<Path> images)

@@ -19,23 +19,27 @@ import com.fasterxml.jackson.databind.SerializationFeature;
  *
  * @param scenario where the scenario came from: a file name or {@code built-in default}.
  * @param machine  the machine that ran it.
+ * @param cpu      every domain's CPU over the split-driver workload, or null when domains ran on threads of their own.
  * @param guests   the guests, in scenario order.
  * @param dom0     dom0's hypercalls over the workload, for every disk it serves.
  * @param clean    whether every verified read matched, every written block was found in its image, and no I/O failed.
  */
-public record ScenarioReport(String scenario, Machine machine, List<GuestReport> guests, Hypercalls dom0, boolean clean)
+public record ScenarioReport(
+    String scenario, Machine machine, Cpu cpu, List<GuestReport> guests, Hypercalls dom0, boolean clean)
 {
     /**
      * A report; {@code clean} is worked out from the disks' verification results.
      *
      * @param scenario where the scenario came from.
      * @param machine  the machine that ran it.
+     * @param cpu      the domains' CPU, or null.
      * @param guests   the guests.
      * @param dom0     dom0's hypercalls.
      * @return the report.
      */
     public static ScenarioReport of(
-        final String scenario, final Machine machine, final List<GuestReport> guests, final Hypercalls dom0)
+        final String scenario, final Machine machine, final Cpu cpu, final List<GuestReport> guests,
+        final Hypercalls dom0)
     {
         boolean clean = true;
         for (final GuestReport guest : guests)
@@ -46,7 +50,7 @@ public record ScenarioReport(String scenario, Machine machine, List<GuestReport>
                     disk.nativeBaseline().verify().passed());
             }
         }
-        return new ScenarioReport(scenario, machine, List.copyOf(guests), dom0, clean);
+        return new ScenarioReport(scenario, machine, cpu, List.copyOf(guests), dom0, clean);
     }
 
     /**
@@ -57,6 +61,47 @@ public record ScenarioReport(String scenario, Machine machine, List<GuestReport>
      * @param backend         the back end's offer, in words.
      */
     public record Machine(long memoryBytes, long dom0MemoryBytes, String backend)
+    {
+    }
+
+    /**
+     * The domains' CPU over the split-driver workload.
+     *
+     * @param cpus        physical CPUs.
+     * @param sliceMillis the scheduler's time slice.
+     * @param wallSeconds length of the window (measured).
+     * @param domains     dom0 first, then the guests.
+     */
+    public record Cpu(int cpus, double sliceMillis, double wallSeconds, List<DomainCpu> domains)
+    {
+    }
+
+    /**
+     * One domain's CPU over the split-driver workload, summed over its vCPUs.
+     *
+     * @param domain        its name.
+     * @param domid         its domain id.
+     * @param mode          {@code native}, {@code full}, {@code para} or {@code nested}.
+     * @param vcpus         its vCPUs.
+     * @param weight        its scheduler weight.
+     * @param cap           its cap in percent of one physical CPU, 0 for none.
+     * @param cpuSeconds    time its vCPUs spent on physical CPUs (measured).
+     * @param machineShare  {@code cpuSeconds} over the window times the physical CPUs (derived).
+     * @param wakeups       wake-ups of a blocked vCPU whose latency was recorded (measured).
+     * @param wakeP50Micros median wake-up latency: from the event that woke the vCPU to its handler running
+     *                      (measured).
+     * @param wakeP99Micros 99th percentile of the same (measured).
+     * @param exits         VM exits (counted; full mode only).
+     * @param exitsByReason VM exits by reason, non-zero reasons only (counted).
+     * @param cpuHypercalls CPU hypercalls (scheduling, timer, trap return; counted; para mode only).
+     * @param injected      virtual interrupts injected on VM entry (counted).
+     * @param upcalls       event upcalls into the guest kernel (counted).
+     * @param modeledCycles cycles the exits, hypercalls and deliveries cost in the cost model (modeled, not measured).
+     */
+    public record DomainCpu(
+        String domain, int domid, String mode, int vcpus, int weight, int cap, double cpuSeconds,
+        double machineShare, long wakeups, double wakeP50Micros, double wakeP99Micros, long exits,
+        Map<String, Long> exitsByReason, long cpuHypercalls, long injected, long upcalls, long modeledCycles)
     {
     }
 
@@ -332,6 +377,11 @@ public record ScenarioReport(String scenario, Machine machine, List<GuestReport>
         }
         out.println("  (persistent grants held at the end, front/back:" + persistentSummary() + ")");
 
+        if (null != cpu)
+        {
+            printCpu(out);
+        }
+
         out.println();
         out.println("Hypercalls over the workload (counted; per request derived)");
         for (final GuestReport guest : guests)
@@ -385,6 +435,38 @@ public record ScenarioReport(String scenario, Machine machine, List<GuestReport>
             }
         }
         return text.toString();
+    }
+
+    private void printCpu(final PrintWriter out)
+    {
+        out.println();
+        out.printf(Locale.ROOT, "CPU over the split-driver workload: %d physical CPU(s), %.1f ms slice, %.1f s " +
+            "(CPU time, share and wake-up latency measured; exits, calls, injections, upcalls counted; cycles " +
+            "modeled)%n", cpu.cpus(), cpu.sliceMillis(), cpu.wallSeconds());
+        out.printf(Locale.ROOT, "%-16s %-6s %5s %6s %4s %8s %6s %10s %9s %9s %10s %9s %9s %9s %12s%n", "domain",
+            "mode", "vcpus", "weight", "cap", "cpu s", "share", "wakeups", "wake p50", "wake p99", "exits",
+            "cpu calls", "injected", "upcalls", "Mcycles");
+        for (final DomainCpu d : cpu.domains())
+        {
+            out.printf(Locale.ROOT, "%-16s %-6s %5d %6d %4s %8.3f %5.1f%% %,10d %7.1fus %7.1fus %,10d %,9d %,9d " +
+                "%,9d %,12.1f%n", d.domain() + " (d" + d.domid() + ')', d.mode(), d.vcpus(), d.weight(),
+                0 == d.cap() ? "-" : Integer.toString(d.cap()), d.cpuSeconds(), d.machineShare() * 100, d.wakeups(),
+                d.wakeP50Micros(), d.wakeP99Micros(), d.exits(), d.cpuHypercalls(), d.injected(), d.upcalls(),
+                d.modeledCycles() / 1e6);
+        }
+        for (final DomainCpu d : cpu.domains())
+        {
+            if (!d.exitsByReason().isEmpty())
+            {
+                final StringBuilder reasons = new StringBuilder();
+                for (final Map.Entry<String, Long> entry : d.exitsByReason().entrySet())
+                {
+                    reasons.append(reasons.length() == 0 ? "" : ", ").append(entry.getKey()).append(' ')
+                        .append(String.format(Locale.ROOT, "%,d", entry.getValue()));
+                }
+                out.printf(Locale.ROOT, "  exits of %s: %s%n", d.domain(), reasons);
+            }
+        }
     }
 
     private static void printMeasured(final PrintWriter out, final String name, final Measured m)

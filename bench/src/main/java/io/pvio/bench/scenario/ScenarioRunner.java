@@ -18,6 +18,8 @@ import io.pvio.backend.block.BlockBackCounters;
 import io.pvio.backend.block.BlockBackOptions;
 import io.pvio.backend.block.BlockDataPath;
 import io.pvio.backend.block.FileBlockStore;
+import io.pvio.bench.machine.GuestOptions;
+import io.pvio.bench.machine.MachineOptions;
 import io.pvio.bench.machine.PvDisk;
 import io.pvio.bench.machine.PvGuest;
 import io.pvio.bench.machine.PvMachine;
@@ -25,6 +27,8 @@ import io.pvio.frontend.block.BlockFrontCounters;
 import io.pvio.frontend.block.BlockFrontOptions;
 import io.pvio.hypervisor.Domain;
 import io.pvio.hypervisor.HypercallKind;
+import io.pvio.hypervisor.sched.SchedulerConfig;
+import io.pvio.hypervisor.sched.Vcpu;
 import io.pvio.machine.memory.MachineMemory;
 
 /**
@@ -45,6 +49,7 @@ public final class ScenarioRunner
     private final PrintWriter out;
     private final boolean interactive;
     private int progressWidth;
+    private ScenarioReport.Cpu cpu;
 
     /**
      * A runner.
@@ -73,9 +78,9 @@ public final class ScenarioRunner
     public ScenarioReport run() throws IOException, InterruptedException
     {
         out.println("scenario: " + name + (scenario.description().isEmpty() ? "" : ": " + scenario.description()));
-        out.printf(Locale.ROOT, "machine: %s, dom0 %s, %d guest(s); back end offers %s%n",
+        out.printf(Locale.ROOT, "machine: %s, dom0 %s, %d guest(s), %s; back end offers %s%n",
             size(scenario.machineMemory()), size(scenario.dom0Memory()), scenario.guests().size(),
-            describe(scenario.backend()));
+            describe(scenario.cpus()), describe(scenario.backend()));
         out.flush();
         final List<Plan> plans = new ArrayList<>();
         Path tempDir = null;
@@ -96,7 +101,7 @@ public final class ScenarioRunner
             final Hypercalls hypercalls = runSplitDriver(plans);
             checkImages(plans);
             runNative(plans);
-            return report(plans, hypercalls);
+            return report(plans, hypercalls, cpu);
         }
         finally
         {
@@ -120,13 +125,16 @@ public final class ScenarioRunner
 
     private Hypercalls runSplitDriver(final List<Plan> plans) throws InterruptedException
     {
-        try (PvMachine machine = PvMachine.start(frames(scenario.machineMemory()), frames(scenario.dom0Memory())))
+        try (PvMachine machine = PvMachine.start(frames(scenario.machineMemory()), frames(scenario.dom0Memory()),
+            machineOptions(scenario.cpus())))
         {
             final BlockBackOptions back = backOptions(scenario.backend());
             int p = 0;
             for (final Scenario.Guest guestSpec : scenario.guests())
             {
-                final PvGuest guest = machine.createGuest(guestSpec.name(), frames(guestSpec.memory()));
+                final PvGuest guest = machine.createGuest(guestSpec.name(), frames(guestSpec.memory()),
+                    new GuestOptions().vcpus(guestSpec.vcpus()).mode(guestSpec.mode()).weight(guestSpec.weight())
+                    .cap(guestSpec.cap()));
                 for (int d = 0; d < guestSpec.disks().size(); d++)
                 {
                     plans.get(p++).attach(machine, guest, back);
@@ -150,6 +158,9 @@ public final class ScenarioRunner
             {
                 plan.countedBefore = read(plan.disk);
             }
+            final List<CpuBoundTask> loops = startCpuBoundLoops(machine);
+            final List<CpuSample> cpuBefore = sampleCpus(machine);
+            final long phaseStart = System.nanoTime();
 
             final List<Lane> lanes = new ArrayList<>();
             for (final Plan plan : plans)
@@ -161,7 +172,18 @@ public final class ScenarioRunner
                 lane.guest = plan.disk.guest();
                 lanes.add(lane);
             }
-            runPhase("split driver", lanes);
+            try
+            {
+                runPhase("split driver", lanes);
+                cpu = cpuReport(machine, cpuBefore, System.nanoTime() - phaseStart);
+            }
+            finally
+            {
+                for (final CpuBoundTask loop : loops)
+                {
+                    loop.stop();
+                }
+            }
 
             for (final Plan plan : plans)
             {
@@ -180,6 +202,65 @@ public final class ScenarioRunner
             }
             return new Hypercalls(guestCalls, domids, delta(machine.dom0().counters().snapshot(), dom0Before));
         }
+    }
+
+    private static MachineOptions machineOptions(final Scenario.Cpus cpus)
+    {
+        if (!cpus.vcpus())
+        {
+            return new MachineOptions().execution(MachineOptions.Execution.THREADS).dom0Vcpus(cpus.dom0Vcpus());
+        }
+        return new MachineOptions().dom0Vcpus(cpus.dom0Vcpus()).scheduler(new SchedulerConfig().pcpus(cpus.cpus())
+            .sliceNanos(cpus.sliceNanos()).tickNanos(cpus.tickNanos()));
+    }
+
+    private List<CpuBoundTask> startCpuBoundLoops(final PvMachine machine)
+    {
+        final List<CpuBoundTask> loops = new ArrayList<>();
+        for (int g = 0; g < scenario.guests().size(); g++)
+        {
+            if (scenario.guests().get(g).cpuBound())
+            {
+                for (final Vcpu vcpu : machine.guests().get(g).vcpus())
+                {
+                    loops.add(CpuBoundTask.start(vcpu));
+                }
+            }
+        }
+        return loops;
+    }
+
+    private static List<CpuSample> sampleCpus(final PvMachine machine)
+    {
+        final List<CpuSample> samples = new ArrayList<>();
+        if (null != machine.scheduler())
+        {
+            samples.add(CpuSample.of(machine.scheduler(), machine.dom0()));
+            for (final PvGuest guest : machine.guests())
+            {
+                samples.add(CpuSample.of(machine.scheduler(), guest.domain()));
+            }
+        }
+        return samples;
+    }
+
+    private static ScenarioReport.Cpu cpuReport(
+        final PvMachine machine, final List<CpuSample> before, final long wallNanos)
+    {
+        if (null == machine.scheduler())
+        {
+            return null;
+        }
+        final List<CpuSample> after = sampleCpus(machine);
+        final int pcpus = machine.scheduler().pcpus().length;
+        final List<ScenarioReport.DomainCpu> domains = new ArrayList<>();
+        for (int i = 0; i < after.size(); i++)
+        {
+            final String who = 0 == i ? "dom0" : machine.guests().get(i - 1).domain().name();
+            domains.add(after.get(i).since(before.get(i), machine.scheduler(), who, wallNanos, pcpus));
+        }
+        return new ScenarioReport.Cpu(pcpus, machine.scheduler().config().sliceNanos() / 1e6, wallNanos / 1e9,
+            List.copyOf(domains));
     }
 
     private void checkImages(final List<Plan> plans) throws IOException
@@ -214,7 +295,7 @@ public final class ScenarioRunner
         }
     }
 
-    private ScenarioReport report(final List<Plan> plans, final Hypercalls hypercalls)
+    private ScenarioReport report(final List<Plan> plans, final Hypercalls hypercalls, final ScenarioReport.Cpu cpus)
     {
         final List<ScenarioReport.GuestReport> guests = new ArrayList<>();
         long allRequests = 0;
@@ -236,7 +317,7 @@ public final class ScenarioRunner
         }
         final ScenarioReport.Machine machine = new ScenarioReport.Machine(scenario.machineMemory(),
             scenario.dom0Memory(), describe(scenario.backend()));
-        return ScenarioReport.of(name, machine, guests, hypercalls(hypercalls.dom0, allRequests));
+        return ScenarioReport.of(name, machine, cpus, guests, hypercalls(hypercalls.dom0, allRequests));
     }
 
     private void runPhase(final String title, final List<Lane> lanes) throws InterruptedException
@@ -487,6 +568,21 @@ public final class ScenarioRunner
     private static String dataPath(final BlockDataPath path)
     {
         return BlockDataPath.GRANT_MAP == path ? "grant-map" : "grant-copy";
+    }
+
+    private static String describe(final Scenario.Cpus cpus)
+    {
+        if (!cpus.vcpus())
+        {
+            return "no scheduler (a host thread per event loop and back-end queue)";
+        }
+        return String.format(Locale.ROOT, "%d physical CPU(s), credit scheduler (%s slice, %s tick), dom0 %d vCPU(s)",
+            cpus.cpus(), millis(cpus.sliceNanos()), millis(cpus.tickNanos()), cpus.dom0Vcpus());
+    }
+
+    private static String millis(final long nanos)
+    {
+        return 0 == nanos % 1_000_000 ? nanos / 1_000_000 + " ms" : String.format(Locale.ROOT, "%.1f ms", nanos / 1e6);
     }
 
     private static String describe(final Scenario.Backend b)

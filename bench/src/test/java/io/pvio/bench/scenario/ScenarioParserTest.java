@@ -16,6 +16,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import io.pvio.backend.block.BlockDataPath;
+import io.pvio.machine.vm.PagingMode;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -113,6 +114,38 @@ class ScenarioParserTest
     }
 
     @Test
+    void shouldDefaultToVcpusOnEveryHostProcessor()
+    {
+        final Scenario s = ScenarioParser.parse("guests: [{disks: [{}]}]", false, "t");
+        final int cpus = Math.min(64, Runtime.getRuntime().availableProcessors());
+        assertEquals(new Scenario.Cpus(true, cpus, cpus, 30_000_000, 10_000_000), s.cpus());
+        final Scenario.Guest g = s.guests().get(0);
+        assertEquals(1, g.vcpus());
+        assertEquals(PagingMode.PARA, g.mode());
+        assertEquals(256, g.weight());
+        assertEquals(0, g.cap());
+    }
+
+    @Test
+    void shouldReadTheCpusAndEachGuestsVcpusModeWeightAndCap()
+    {
+        final Scenario s = ScenarioParser.parse("machine: {cpus: 3, dom0-vcpus: 2, slice: 5ms, tick: 1ms}\n" +
+            "guests: [{vcpus: 2, mode: full, weight: 512, cap: 150, disks: [{}]}, {mode: native, disks: [{}]}]",
+            false, "t");
+        assertEquals(new Scenario.Cpus(true, 3, 2, 5_000_000, 1_000_000), s.cpus());
+        final Scenario.Guest first = s.guests().get(0);
+        assertEquals(2, first.vcpus());
+        assertEquals(PagingMode.FULL, first.mode());
+        assertEquals(512, first.weight());
+        assertEquals(150, first.cap());
+        assertEquals(PagingMode.NATIVE, s.guests().get(1).mode());
+        final Scenario threads = ScenarioParser.parse("machine: {execution: threads}\nguests: [{disks: [{}]}]",
+            false, "t");
+        assertFalse(threads.cpus().vcpus());
+        assertEquals(1, threads.cpus().dom0Vcpus());
+    }
+
+    @Test
     void shouldDefaultToNoWarmupWhenACountIsGiven()
     {
         final Scenario.Workload w = ScenarioParser.parse("guests: [{disks: [{workload: {count: 500}}]}]", false, "t")
@@ -189,6 +222,23 @@ class ScenarioParserTest
     @ParameterizedTest
     @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
         "guests: []|guests: expected a list of 1 to 32 entries, got a list of 0 entries",
+        "machine: {cpus: 0}\\nguests: [{disks: [{}]}]|machine.cpus: expected a whole number from 1 to 64, got 0",
+        "machine: {cpus: two}\\nguests: [{disks: [{}]}]|machine.cpus: expected a whole number from 1 to 64, got " +
+            "\"two\"",
+        "machine: {execution: fibers}\\nguests: [{disks: [{}]}]|machine.execution: expected one of vcpus, threads, " +
+            "got \"fibers\"",
+        "machine: {execution: threads, cpus: 2}\\nguests: [{disks: [{}]}]|machine.cpus: expected no cpus with " +
+            "execution: threads (there is no scheduler), got 2",
+        "machine: {slice: 10us}\\nguests: [{disks: [{}]}]|machine.slice: expected a duration like 500ms, 10s or 2m " +
+            "from 0.1ms to 1s, got \"10us\"",
+        "machine: {slice: 5ms, tick: 10ms}\\nguests: [{disks: [{}]}]|machine.tick: expected a duration like 500ms, " +
+            "10s or 2m from 0.1ms to 5ms, got \"10ms\"",
+        "guests: [{vcpus: 0, disks: [{}]}]|guests[0].vcpus: expected a whole number from 1 to 32, got 0",
+        "guests: [{mode: hvm, disks: [{}]}]|guests[0].mode: expected one of native, full, para, nested, got \"hvm\"",
+        "guests: [{weight: 0, disks: [{}]}]|guests[0].weight: expected a whole number from 1 to 65535, got 0",
+        "guests: [{vcpus: 2, cap: 201, disks: [{}]}]|guests[0].cap: expected a whole number from 0 to 200, got 201",
+        "machine: {execution: threads}\\nguests: [{weight: 5, disks: [{}]}]|guests[0].weight: expected no weight " +
+            "with machine.execution: threads (there is no scheduler), got 5",
         "machine: {memory: 1G}|guests: expected a list of 1 to 32 entries, got nothing",
         "guests: [5]|guests[0]: expected a mapping, got 5",
         "machine: 5\\nguests: [{disks: [{}]}]|machine: expected a mapping, got 5",

@@ -52,6 +52,10 @@ class ScenarioReportTest
         final JsonNode second = tree.get("guests").get(1).get("disks").get(0);
         assertTrue(second.get("nativeBaseline").isNull());
         assertTrue(second.get("derived").get("pvToNativeIops").isNull());
+        final JsonNode g1 = tree.get("cpu").get("domains").get(1);
+        assertEquals(3.5, g1.get("cpuSeconds").asDouble());
+        assertEquals(150.0, g1.get("wakeP99Micros").asDouble());
+        assertEquals(700, g1.get("exitsByReason").get("EXTERNAL_INTERRUPT").asLong());
     }
 
     @Test
@@ -79,6 +83,9 @@ class ScenarioReportTest
         assertTrue(out.contains("0.50"), "PV/native ratio: " + out);
         assertTrue(out.contains("GRANT_MAP 12"), out);
         assertTrue(out.contains("Result: clean"), out);
+        assertTrue(out.contains("CPU over the split-driver workload: 2 physical CPU(s)"), out);
+        assertTrue(out.contains("18.4%"), "g1's share of the machine: " + out);
+        assertTrue(out.contains("exits of g1: EXTERNAL_INTERRUPT 700, HLT 90"), out);
 
         final StringWriter failed = new StringWriter();
         sample(3, 0).print(new PrintWriter(failed));
@@ -133,8 +140,16 @@ class ScenarioReportTest
         final Map<String, Long> dom0Calls = new LinkedHashMap<>();
         dom0Calls.put("GRANT_MAP", 12L);
         dom0Calls.put("EVTCHN_SEND", 800L);
+        final Map<String, Long> exits = new LinkedHashMap<>();
+        exits.put("EXTERNAL_INTERRUPT", 700L);
+        exits.put("HLT", 90L);
+        final ScenarioReport.Cpu cpu = new ScenarioReport.Cpu(2, 30.0, 9.5, List.of(
+            new ScenarioReport.DomainCpu("dom0", 0, "para", 2, 256, 0, 4.25, 0.2237, 5000, 12.5, 80.0, 0, Map.of(),
+                9000, 0, 5000, 2_000_000),
+            new ScenarioReport.DomainCpu("g1", 1, "full", 1, 512, 50, 3.5, 0.1842, 700, 20.0, 150.0, 790, exits, 0,
+                700, 0, 11_000_000)));
         final ScenarioReport report = ScenarioReport.of("sample.yaml",
-            new ScenarioReport.Machine(512L << 20, 64L << 20, "grant-map"),
+            new ScenarioReport.Machine(512L << 20, 64L << 20, "grant-map"), cpu,
             List.of(new ScenarioReport.GuestReport("g1", 1, new ScenarioReport.Hypercalls(10, 0.00025,
                 Map.of("EVTCHN_SEND", 10L)), List.of(first)),
                 new ScenarioReport.GuestReport("g2", 2, new ScenarioReport.Hypercalls(0, 0, Map.of()),

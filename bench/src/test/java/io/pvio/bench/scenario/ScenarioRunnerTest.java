@@ -179,4 +179,69 @@ class ScenarioRunnerTest
         assertTrue(text.toString().contains("(warm-up)"), text.toString());
         assertFalse(text.toString().contains("MISMATCHES"), text.toString());
     }
+
+    @Test
+    void shouldReportEachDomainsCpuWithExitsForFullAndUpcallsForPara() throws Exception
+    {
+        final String yaml = String.join("\n",
+            "machine: {memory: 256M, cpus: 2, dom0-vcpus: 1}",
+            "guests:",
+            "  - {name: pv, memory: 32M, mode: para, disks: [{size: 16M, workload: {count: 3000, seed: 1}}]}",
+            "  - {name: hvm, memory: 32M, mode: full, weight: 512, cap: 150, vcpus: 2,",
+            "     disks: [{size: 16M, workload: {count: 3000, seed: 2}}]}",
+            "");
+        final StringWriter text = new StringWriter();
+        final ScenarioReport report =
+            new ScenarioRunner(ScenarioParser.parse(yaml, false, "cpu"), "cpu", new PrintWriter(text, true), false)
+            .run();
+        report.print(new PrintWriter(text, true));
+        final String printed = text.toString();
+        assertTrue(report.clean(), printed);
+        final ScenarioReport.Cpu cpu = report.cpu();
+        assertNotNull(cpu, printed);
+        assertEquals(2, cpu.cpus());
+        assertEquals(List.of("dom0", "pv", "hvm"),
+            cpu.domains().stream().map(ScenarioReport.DomainCpu::domain).collect(Collectors.toList()));
+        final ScenarioReport.DomainCpu dom0 = cpu.domains().get(0);
+        final ScenarioReport.DomainCpu pv = cpu.domains().get(1);
+        final ScenarioReport.DomainCpu hvm = cpu.domains().get(2);
+        assertEquals(1, dom0.vcpus());
+        assertEquals("para", pv.mode());
+        assertEquals("full", hvm.mode());
+        assertEquals(2, hvm.vcpus());
+        assertEquals(512, hvm.weight());
+        assertEquals(150, hvm.cap());
+        double share = 0;
+        for (final ScenarioReport.DomainCpu d : cpu.domains())
+        {
+            assertTrue(d.cpuSeconds() > 0, d.toString());
+            assertTrue(d.cpuSeconds() <= cpu.wallSeconds() * d.vcpus() * 1.05, d.toString());
+            share += d.machineShare();
+        }
+        assertTrue(share > 0 && share <= 1.05, "the domains' shares add up to at most the machine: " + share);
+        // the para guest takes its events as upcalls and never exits; the full guest exits and has them injected
+        assertEquals(0, pv.exits());
+        assertTrue(pv.upcalls() > 0, pv.toString());
+        assertEquals(0, pv.injected());
+        assertTrue(hvm.exits() > 0, hvm.toString());
+        assertEquals(hvm.exits(), hvm.exitsByReason().values().stream().mapToLong(Long::longValue).sum());
+        assertTrue(hvm.injected() > 0, hvm.toString());
+        assertEquals(0, hvm.upcalls());
+        assertEquals(0, hvm.cpuHypercalls());
+        assertTrue(pv.wakeups() > 0 && pv.wakeP99Micros() >= pv.wakeP50Micros() && pv.wakeP50Micros() > 0,
+            pv.toString());
+        assertTrue(hvm.modeledCycles() > 0 && pv.modeledCycles() > 0);
+        assertTrue(printed.contains("exits of hvm:"), printed);
+    }
+
+    @Test
+    void shouldReportNoCpuWhenDomainsRunOnThreads() throws Exception
+    {
+        final String yaml = "machine: {memory: 128M, execution: threads}\n" +
+            "guests: [{memory: 32M, disks: [{size: 16M, workload: {count: 500}}]}]\n";
+        final ScenarioReport report = new ScenarioRunner(ScenarioParser.parse(yaml, false, "threads"), "threads",
+            new PrintWriter(new StringWriter(), true), false).run();
+        assertTrue(report.clean());
+        assertNull(report.cpu());
+    }
 }

@@ -13,19 +13,28 @@ import java.util.concurrent.locks.LockSupport;
  * Xen's credit scheduler (credit1) over real host threads: N {@link PhysicalCpu}s run the domains' {@link Vcpu}s.
  * <p>
  * <b>Credit.</b> Each accounting period ({@code ticksPerAccounting} ticks, 30 ms by default) the machine's time,
- * {@code pcpus x period}, is handed to the domains that were active, in proportion to {@code weight x active vCPUs}
+ * {@code pcpus x} the time since the last accounting (a period, or a little more when the accounting ran at a
+ * later pick; an idle physical CPU wakes for it), is handed to the domains that were active, in proportion to
+ * {@code weight x active vCPUs}
  * (Xen's {@code csched_acct}), never more than a domain's active vCPUs could use nor than its cap (percent of one
  * physical CPU) allows; what a domain cannot take goes to the others, again by weight. A vCPU's credit is kept in
  * nanoseconds of physical-CPU time (Xen counts 10 credits per millisecond; the unit is the only difference); running
- * burns it at one nanosecond per nanosecond, measured. Credit is bounded to plus and minus one slice, as in Xen, so an
- * idle vCPU cannot hoard and a busy one cannot sink forever.
+ * burns it at one nanosecond per nanosecond, measured. Credit is bounded to plus and minus one accounting period or
+ * one slice, whichever is longer, so an idle vCPU cannot hoard and a busy one cannot sink forever. (Xen bounds it by
+ * one slice's worth and accounts once a slice; pvio lets the slice and the tick be set apart, and a bound shorter
+ * than the period would forgive the debt of every vCPU that ran a whole slice, flattening the weights to equal
+ * shares whenever the slice is shorter than the period.)
  * <p>
  * <b>Priorities.</b> UNDER while credit is positive, OVER once spent. A vCPU woken from blocking while UNDER runs
  * BOOST: ahead of every UNDER and OVER vCPU, preempting a worse one on its physical CPU, until the next tick (Xen
- * drops BOOST at the tick). Each physical CPU has a run queue in priority order, first in first out within one (a vCPU
- * that yields goes behind one vCPU of worse priority, if any, so that the yield lets it run, as in Xen); a CPU
- * with nothing better than OVER steals UNDER or BOOST vCPUs from the others, and an idle one steals anything: the
- * scheduler is work-conserving, except that a capped domain whose credit is spent is parked until the next accounting.
+ * drops BOOST at the tick). Each physical CPU has a run queue in priority order, first in first out among BOOST and
+ * among UNDER, and by credit among OVER (least in debt first: Xen keeps OVER first in first out too, which hands
+ * CPU-bound vCPUs equal turns whenever all are in debt); a vCPU that yields goes behind one queued vCPU, if
+ * any, so that the yield lets it run, as in Xen. At every tick the running vCPU's credit is burnt and it
+ * gives way if a queued vCPU now has a better priority. A vCPU takes a share at accounting if it was running at a
+ * tick since it last overflowed its credit (Xen's active list) or is runnable and not just woken. A CPU with nothing
+ * better than OVER steals UNDER or BOOST vCPUs from the others, and an idle one steals anything: the scheduler is
+ * work-conserving, except that a capped domain whose credit is spent is parked until the next accounting.
  * <p>
  * <b>Time.</b> Each vCPU has a one-shot timer ({@code set_timer_op}, or the TSC-deadline MSR in full mode) and a poll
  * timeout ({@code SCHEDOP_poll}); both sit in one binary heap by deadline. Running physical CPUs check it between
@@ -60,6 +69,7 @@ public final class CreditScheduler implements AutoCloseable
     private final long sliceNanos;
     private final long tickNanos;
     private final long periodNanos;
+    private final long creditBound;
     private final long contextSwitchCycles;
     private final long epoch = System.nanoTime();
     private final Vcpu[] heap = new Vcpu[MAX_VCPUS];
@@ -89,6 +99,7 @@ public final class CreditScheduler implements AutoCloseable
         this.sliceNanos = config.sliceNanos();
         this.tickNanos = config.tickNanos();
         this.periodNanos = config.tickNanos() * config.ticksPerAccounting();
+        this.creditBound = Math.max(sliceNanos, periodNanos);
         this.contextSwitchCycles = config.cost().contextSwitch();
         this.pcpus = new PhysicalCpu[config.pcpus()];
         for (int i = 0; i < pcpus.length; i++)
@@ -412,6 +423,12 @@ public final class CreditScheduler implements AutoCloseable
                 account(now);
             }
             Vcpu vcpu = p.head;
+            if (null != vcpu && vcpu == p.yielder && null != vcpu.next)
+            {
+                // the accounting just run may have re-sorted the yielder ahead again: its yield still lets one run
+                vcpu = vcpu.next;
+            }
+            p.yielder = null;
             if (null == vcpu || Vcpu.PRI_OVER == vcpu.priority)
             {
                 final Vcpu stolen = steal(p, null == vcpu);
@@ -441,12 +458,55 @@ public final class CreditScheduler implements AutoCloseable
         }
     }
 
+    /** The first tick boundary after {@code now}. */
+    long nextTick(final long now)
+    {
+        return epoch + ((now - epoch) / tickNanos + 1) * tickNanos;
+    }
+
+    /**
+     * Xen's {@code csched_tick} for the vCPU running on {@code p}: accounts if the period is over, burns the credit
+     * the vCPU used since it was picked or last ticked, ends its BOOST, and says whether it must give way to a queued
+     * vCPU of better priority (or, capped, has spent its credit). Without this a vCPU that went OVER would keep its
+     * CPU for the rest of its slice while a vCPU made UNDER by the accounting waited.
+     *
+     * @return true if the vCPU is to be preempted.
+     */
+    boolean tick(final PhysicalCpu p, final Vcpu vcpu, final long now)
+    {
+        synchronized (lock)
+        {
+            if (now - nextAccounting >= 0)
+            {
+                account(now);
+            }
+            final long ran = now - vcpu.runStart;
+            vcpu.runNanos += ran;
+            p.busyNanos += ran;
+            vcpu.runStart = now;
+            vcpu.credit = Math.max(vcpu.credit - ran, -creditBound);
+            vcpu.active = true;
+            vcpu.priority = vcpu.credit > 0 ? Vcpu.PRI_UNDER : Vcpu.PRI_OVER;
+            if (vcpu.schedDomain.cap > 0 && vcpu.credit <= 0)
+            {
+                return true;
+            }
+            final Vcpu head = p.head;
+            if (null != head && head.priority < vcpu.priority)
+            {
+                return true;
+            }
+            final Vcpu stolen = steal(p, false);
+            return null != stolen && stolen.priority < vcpu.priority;
+        }
+    }
+
     long sliceEnd(final Vcpu vcpu, final long now)
     {
         long end = now + sliceNanos;
         if (Vcpu.PRI_BOOST == vcpu.priority)
         {
-            end = Math.min(end, epoch + ((now - epoch) / tickNanos + 1) * tickNanos);
+            end = Math.min(end, nextTick(now));
         }
         if (vcpu.schedDomain.cap > 0 && vcpu.credit > 0)
         {
@@ -463,8 +523,7 @@ public final class CreditScheduler implements AutoCloseable
             final long ran = now - vcpu.runStart;
             vcpu.runNanos += ran;
             p.busyNanos += ran;
-            vcpu.credit = Math.max(vcpu.credit - ran, -sliceNanos);
-            vcpu.active = true;
+            vcpu.credit = Math.max(vcpu.credit - ran, -creditBound);
             vcpu.priority = vcpu.credit > 0 ? Vcpu.PRI_UNDER : Vcpu.PRI_OVER;
             p.current = null;
             p.last = vcpu;
@@ -485,6 +544,7 @@ public final class CreditScheduler implements AutoCloseable
             {
                 vcpu.preemptions++;
             }
+            p.yielder = Vcpu.OUT_YIELD == outcome ? vcpu : null;
             if (toQueued(vcpu) && running)
             {
                 wake = place(vcpu, Vcpu.OUT_YIELD == outcome);
@@ -529,13 +589,10 @@ public final class CreditScheduler implements AutoCloseable
             }
             p.idle = true;
             p.idleParks++;
-            long park = Math.min(nextTimer - now, MAX_IDLE_PARK_NANOS);
-            if (anyParked())
-            {
-                // a capped vCPU waits for the next accounting to refill its credit: be there to run it
-                park = Math.min(park, nextAccounting - now);
-            }
-            return Math.max(1, park);
+            final long untilTimer = nextTimer - now;
+            // wake for the next accounting too: a capped vCPU parked until then must not wait for a timer
+            final long untilAccounting = nextAccounting - now;
+            return Math.max(1, Math.min(Math.min(untilTimer, untilAccounting), MAX_IDLE_PARK_NANOS));
         }
     }
 
@@ -725,21 +782,6 @@ public final class CreditScheduler implements AutoCloseable
         return best;
     }
 
-    private boolean anyParked()
-    {
-        for (final SchedDomain sd : domains)
-        {
-            for (final Vcpu vcpu : sd.vcpus)
-            {
-                if (vcpu.parked)
-                {
-                    return true;
-                }
-            }
-        }
-        return false;
-    }
-
     private void kickIdleForTimer()
     {
         for (final PhysicalCpu q : pcpus)
@@ -753,27 +795,39 @@ public final class CreditScheduler implements AutoCloseable
     }
 
     /**
+     * Whether a vCPU takes a share of the period: it was running at a tick since it last overflowed its credit
+     * (Xen's active list: a vCPU that runs in short bursts and blocks earns credit in proportion to how often it is
+     * caught running), or it is runnable and not merely just woken (BOOST). Accounting runs when a CPU next
+     * schedules, which an I/O vCPU's wake-up often causes; counting the just-woken would hand it a share every
+     * period and take it from the CPU-bound.
+     */
+    private static boolean takesShare(final Vcpu vcpu)
+    {
+        final int s = vcpu.state();
+        return vcpu.active || (Vcpu.OFFLINE != s && Vcpu.BLOCKED != s && Vcpu.PRI_BOOST != vcpu.priority);
+    }
+
+    /**
      * Xen's {@code csched_acct}: hands the period's CPU time to the active domains by weight, bounded by what each
      * can use and by its cap, with the remainder going round again; then re-sorts, parks and unparks.
      */
     private void account(final long now)
     {
-        // the time since the last accounting, not the nominal period: accounting runs at the first pick after it is
-        // due, so periods run long, and handing out less than the machine ran would push every vCPU into OVER
-        final long period = now - lastAccounting;
+        // accounting runs at the first pick after it is due, so a period can last up to a slice longer than
+        // nominal: hand out the time that really passed, or credit falls behind consumption and caps undershoot
+        final long span = now - lastAccounting;
         lastAccounting = now;
         nextAccounting = now + periodNanos;
         accountings++;
         final SchedDomain[] domains = this.domains;
-        long remaining = pcpus.length * period;
+        long remaining = pcpus.length * span;
         long weightSum = 0;
         for (final SchedDomain sd : domains)
         {
             int active = 0;
             for (final Vcpu vcpu : sd.vcpus)
             {
-                final int s = vcpu.state();
-                if (vcpu.active || (Vcpu.OFFLINE != s && Vcpu.BLOCKED != s))
+                if (takesShare(vcpu))
                 {
                     active++;
                 }
@@ -793,10 +847,10 @@ public final class CreditScheduler implements AutoCloseable
                 {
                     continue;
                 }
-                long peak = sd.activeVcpus * period;
+                long peak = sd.activeVcpus * span;
                 if (sd.cap > 0)
                 {
-                    peak = Math.min(peak, sd.cap * period / 100);
+                    peak = Math.min(peak, sd.cap * span / 100);
                 }
                 final long fair = remaining * sd.weight * sd.activeVcpus / weightSum;
                 if (fair >= peak)
@@ -822,17 +876,22 @@ public final class CreditScheduler implements AutoCloseable
             final long perVcpu = sd.grant / sd.activeVcpus;
             for (final Vcpu vcpu : sd.vcpus)
             {
-                final int s = vcpu.state();
-                if (!vcpu.active && (Vcpu.OFFLINE == s || Vcpu.BLOCKED == s))
+                if (!takesShare(vcpu))
                 {
                     continue;
                 }
-                vcpu.active = false;
-                vcpu.credit = Math.min(vcpu.credit + perVcpu, sliceNanos);
+                vcpu.credit += perVcpu;
+                if (vcpu.credit > creditBound)
+                {
+                    // Xen's csched_acct: a vCPU that does not use its share stops taking one (until it is running
+                    // at a tick again) and keeps half the bound, so that it wakes UNDER and can be boosted
+                    vcpu.credit = creditBound / 2;
+                    vcpu.active = false;
+                }
                 if (Vcpu.PRI_BOOST != vcpu.priority)
                 {
                     final int priority = vcpu.credit > 0 ? Vcpu.PRI_UNDER : Vcpu.PRI_OVER;
-                    if (priority != vcpu.priority && null != vcpu.queuedOn)
+                    if ((priority != vcpu.priority || Vcpu.PRI_OVER == priority) && null != vcpu.queuedOn)
                     {
                         final PhysicalCpu q = vcpu.queuedOn;
                         q.remove(vcpu);

@@ -27,6 +27,8 @@ public final class PhysicalCpu
     Vcpu tail;
     Vcpu current;
     Vcpu last;
+    /** Under the scheduler's lock: the vCPU that just yielded here, until the next pick (which passes it over). */
+    Vcpu yielder;
     boolean idle;
     long busyNanos;
     long idleParks;
@@ -129,7 +131,8 @@ public final class PhysicalCpu
     void insert(final Vcpu vcpu, final boolean yielded)
     {
         Vcpu after = tail;
-        while (null != after && after.priority > vcpu.priority)
+        while (null != after && (after.priority > vcpu.priority ||
+            (Vcpu.PRI_OVER == vcpu.priority && Vcpu.PRI_OVER == after.priority && after.credit < vcpu.credit)))
         {
             after = after.prev;
         }

@@ -127,6 +127,7 @@ public final class Vcpu implements CpuPlatform
     // ---- under the scheduler's lock ----
     long credit;
     int priority = PRI_UNDER;
+    /** On the active list (Xen's {@code active_vcpu}): was running at a tick and has not overflowed its credit since. */
     boolean active;
     boolean parked;
     PhysicalCpu processor;
@@ -419,6 +420,7 @@ public final class Vcpu implements CpuPlatform
         blockRequested = false;
         yieldRequested = false;
         long idleSince = 0;
+        long nextTick = scheduler.nextTick(System.nanoTime());
         int outcome;
         for (;;)
         {
@@ -462,6 +464,15 @@ public final class Vcpu implements CpuPlatform
             {
                 outcome = OUT_PREEMPT;
                 break;
+            }
+            if (now - nextTick >= 0)
+            {
+                nextTick = scheduler.nextTick(now);
+                if (scheduler.tick(p, this, now))
+                {
+                    outcome = OUT_PREEMPT;
+                    break;
+                }
             }
             if (work > 0 && !blockRequested)
             {
