@@ -29,7 +29,8 @@ import java.util.concurrent.locks.LockSupport;
  * BOOST: ahead of every UNDER and OVER vCPU, preempting a worse one on its physical CPU, until the next tick (Xen
  * drops BOOST at the tick). Each physical CPU has a run queue in priority order, first in first out among BOOST and
  * among UNDER, and by credit among OVER (least in debt first: Xen keeps OVER first in first out too, which hands
- * CPU-bound vCPUs equal turns whenever all are in debt). At every tick the running vCPU's credit is burnt and it
+ * CPU-bound vCPUs equal turns whenever all are in debt); a vCPU that yields goes behind one queued vCPU, if
+ * any, so that the yield lets it run, as in Xen. At every tick the running vCPU's credit is burnt and it
  * gives way if a queued vCPU now has a better priority. A vCPU takes a share at accounting if it was running at a
  * tick since it last overflowed its credit (Xen's active list) or is runnable and not just woken. A CPU with nothing
  * better than OVER steals UNDER or BOOST vCPUs from the others, and an idle one steals anything: the scheduler is
@@ -422,6 +423,12 @@ public final class CreditScheduler implements AutoCloseable
                 account(now);
             }
             Vcpu vcpu = p.head;
+            if (null != vcpu && vcpu == p.yielder && null != vcpu.next)
+            {
+                // the accounting just run may have re-sorted the yielder ahead again: its yield still lets one run
+                vcpu = vcpu.next;
+            }
+            p.yielder = null;
             if (null == vcpu || Vcpu.PRI_OVER == vcpu.priority)
             {
                 final Vcpu stolen = steal(p, null == vcpu);
@@ -537,9 +544,10 @@ public final class CreditScheduler implements AutoCloseable
             {
                 vcpu.preemptions++;
             }
+            p.yielder = Vcpu.OUT_YIELD == outcome ? vcpu : null;
             if (toQueued(vcpu) && running)
             {
-                wake = place(vcpu);
+                wake = place(vcpu, Vcpu.OUT_YIELD == outcome);
             }
             vcpu.onCpu = false;
         }
@@ -713,6 +721,12 @@ public final class CreditScheduler implements AutoCloseable
     /** Queues a runnable vCPU on the best physical CPU; returns a parked CPU to unpark, or null. */
     private PhysicalCpu place(final Vcpu vcpu)
     {
+        return place(vcpu, false);
+    }
+
+    /** As {@link #place(Vcpu)}; a vCPU that yielded is queued behind one of worse priority. */
+    private PhysicalCpu place(final Vcpu vcpu, final boolean yielded)
+    {
         if (vcpu.schedDomain.cap > 0 && vcpu.credit <= 0)
         {
             vcpu.parked = true;
@@ -734,7 +748,7 @@ public final class CreditScheduler implements AutoCloseable
         {
             target = pcpus[0];
         }
-        target.insert(vcpu);
+        target.insert(vcpu, yielded);
         final Vcpu current = target.current;
         if (null != current && vcpu.priority < current.priority)
         {

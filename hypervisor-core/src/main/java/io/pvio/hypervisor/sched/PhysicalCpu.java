@@ -27,6 +27,8 @@ public final class PhysicalCpu
     Vcpu tail;
     Vcpu current;
     Vcpu last;
+    /** Under the scheduler's lock: the vCPU that just yielded here, until the next pick (which passes it over). */
+    Vcpu yielder;
     boolean idle;
     long busyNanos;
     long idleParks;
@@ -119,11 +121,28 @@ public final class PhysicalCpu
 
     void insert(final Vcpu vcpu)
     {
+        insert(vcpu, false);
+    }
+
+    /**
+     * Queues a vCPU by priority; one that yielded goes behind one vCPU of worse priority if there is one (Xen
+     * credit1's {@code CSCHED_FLAG_VCPU_YIELD} in {@code runq_insert}), so that its yield lets that one run.
+     */
+    void insert(final Vcpu vcpu, final boolean yielded)
+    {
         Vcpu after = tail;
         while (null != after && (after.priority > vcpu.priority ||
             (Vcpu.PRI_OVER == vcpu.priority && Vcpu.PRI_OVER == after.priority && after.credit < vcpu.credit)))
         {
             after = after.prev;
+        }
+        if (yielded)
+        {
+            final Vcpu worse = null == after ? head : after.next;
+            if (null != worse)
+            {
+                after = worse;
+            }
         }
         vcpu.prev = after;
         vcpu.next = null == after ? head : after.next;
