@@ -196,6 +196,10 @@ public final class CreditScheduler implements AutoCloseable
             for (int i = 0; i < sd.vcpus.length; i++)
             {
                 sd.vcpus[i].processor = pcpus[(vcpuCount + i) % pcpus.length];
+                // start UNDER with half the bound, as a vCPU that left the active list: a fresh vCPU that boots,
+                // burns a few microseconds and blocks is not running at a tick, takes no share, and would otherwise
+                // stay OVER (and never boosted) until it happened to run across a tick
+                sd.vcpus[i].credit = creditBound / 2;
             }
             vcpuCount += sd.vcpus.length;
             final SchedDomain[] grown = Arrays.copyOf(domains, domains.length + 1);

@@ -59,6 +59,15 @@ class BoostWakeTest
                 final Vcpu vcpu = f.vcpu0(io);
                 SchedFixture.await(() -> Vcpu.BLOCKED == vcpu.state(), "the io vCPU to block");
                 sleep(3);
+                if (1 == ioWeight)
+                {
+                    // keep it in debt: an idle vCPU takes no share and burns almost nothing, so it would wake UNDER
+                    synchronized (f.scheduler.lock)
+                    {
+                        vcpu.credit = -SLICE_NANOS;
+                        vcpu.priority = Vcpu.PRI_OVER;
+                    }
+                }
                 latency.set(-1);
                 sentAt.set(System.nanoTime());
                 port.send();
