@@ -31,6 +31,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 import io.pvio.backend.block.BlockBackOptions;
 import io.pvio.backend.block.FileBlockStore;
+import io.pvio.bench.machine.MachineOptions;
 import io.pvio.bench.machine.PvDisk;
 import io.pvio.bench.machine.PvMachine;
 import io.pvio.frontend.block.BlockFront;
@@ -43,10 +44,13 @@ import io.pvio.frontend.block.BlockIoCallback;
  * IOPS of one guest disk through the split driver ({@code pv}) against the same I/O issued on the image file
  * directly ({@code native}), on a page-cached image. One operation is one completed I/O.
  * <p>
- * <b>pv</b>: {@code depth} {@link BlockIo}s stay in flight; each completion callback, on the guest's event-loop
- * thread, points its I/O at the next offset and submits it again at once, as a completion-driven guest would; the
- * benchmark thread only waits (parked) for {@value #BATCH} more completions per invocation. The back end serves the
- * disk with one queue thread doing positional {@code FileChannel} I/O straight into the granted pages.
+ * <b>pv</b>: {@code depth} {@link BlockIo}s stay in flight; each completion callback, run by the guest's vCPU 0
+ * (its event-channel upcall) on a physical-CPU thread of the credit scheduler, points its I/O at the next offset and
+ * submits it again at once, as a completion-driven guest would; the benchmark thread only waits (parked) for
+ * {@value #BATCH} more completions per invocation. The back end serves the disk with one queue, a task of a dom0 vCPU,
+ * doing positional {@code FileChannel} I/O straight into the granted pages.
+ * <b>pv-threads</b>: the same with {@link MachineOptions.Execution#THREADS}: the guest's event loop and the back-end
+ * queue each on a host thread of its own, no scheduler (the execution model before vCPUs, kept for comparison).
  * <b>native</b>: the benchmark thread issues the same positional {@code FileChannel} calls itself, one at a time: a
  * synchronous file channel has one I/O in flight per thread, the same as the back end's one queue thread, so
  * {@code depth} does not change what native does and the native rows of both depths measure the same thing.
@@ -71,6 +75,15 @@ public class BlockIoBenchmark
     private static final int GUEST_FRAMES = 8192;
     private static final int SPINS_BEFORE_PARK = 100;
 
+    /** {@code target}: through the split driver, domains on vCPUs scheduled on physical CPUs. */
+    public static final String PV = "pv";
+
+    /** {@code target}: through the split driver, each domain's event loop and back-end queue on its own thread. */
+    public static final String PV_THREADS = "pv-threads";
+
+    /** {@code target}: the image file directly. */
+    public static final String NATIVE = "native";
+
     /** I/Os per benchmark invocation. */
     public static final int BATCH = 64;
 
@@ -82,8 +95,8 @@ public class BlockIoBenchmark
     @Param({"1", "32"})
     public int depth;
 
-    /** {@code pv} or {@code native}. */
-    @Param({"pv", "native"})
+    /** {@code pv} (on vCPUs), {@code pv-threads} (thread per domain) or {@code native}. */
+    @Param({PV, PV_THREADS, NATIVE})
     public String target;
 
     private Path image;
@@ -121,18 +134,19 @@ public class BlockIoBenchmark
     {
         image = Files.createTempFile("pvio-bench-", ".img");
         fillImage(image);
-        if ("native".equals(target))
+        if (NATIVE.equals(target))
         {
             channel = FileChannel.open(image, StandardOpenOption.READ, StandardOpenOption.WRITE);
             nativeBuffer = ByteBuffer.allocateDirect(workload.blockSize());
             fillBuffer(nativeBuffer);
             return;
         }
-        if (!"pv".equals(target))
+        if (!PV.equals(target) && !PV_THREADS.equals(target))
         {
-            throw new IllegalArgumentException("target must be pv or native: " + target);
+            throw new IllegalArgumentException("target must be pv, pv-threads or native: " + target);
         }
-        machine = PvMachine.start(MACHINE_FRAMES, DOM0_FRAMES);
+        machine = PvMachine.start(MACHINE_FRAMES, DOM0_FRAMES, new MachineOptions().execution(
+            PV.equals(target) ? MachineOptions.Execution.VCPUS : MachineOptions.Execution.THREADS));
         disk = machine.attachDisk(machine.createGuest("bench", GUEST_FRAMES), 51712,
             FileBlockStore.open(image, false), new BlockBackOptions(), new BlockFrontOptions());
         front = disk.front();
@@ -214,7 +228,7 @@ public class BlockIoBenchmark
                 {
                     Thread.sleep(1);
                 }
-                BlockBenchReport.recordStats(workload, depth, front.counters().requests(),
+                BlockBenchReport.recordStats(target, workload, depth, front.counters().requests(),
                     front.counters().notificationsSent(), disk.back().counters().notificationsSent());
                 machine.close();
                 if (failures > 0)

@@ -1,6 +1,8 @@
 package io.pvio.bench.event;
 
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 import org.agrona.concurrent.IdleStrategy;
@@ -10,6 +12,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
@@ -26,6 +29,8 @@ import io.pvio.hypervisor.Hypervisor;
 import io.pvio.hypervisor.event.DomainEventLoop;
 import io.pvio.hypervisor.event.EventChannelOps;
 import io.pvio.hypervisor.event.EventChannels;
+import io.pvio.hypervisor.sched.CreditScheduler;
+import io.pvio.hypervisor.sched.SchedulerConfig;
 import io.pvio.machine.memory.MachineMemory;
 
 /**
@@ -37,6 +42,12 @@ import io.pvio.machine.memory.MachineMemory;
  *       Each round trip is two sends, two wake-ups and two handler calls. {@code impl=unpark} is the floor: the
  *       same ping-pong with a volatile sequence and plain {@link LockSupport#unpark(Thread)}/{@code park()} on each
  *       side. {@code spins} is how many idle polls each side makes before parking, the same for both.</li>
+ *   <li>{@link #roundTripOnVcpus(VcpuRoundTrip)}: the same ping-pong between two domains' vCPUs run by the credit
+ *       scheduler on two physical-CPU threads, as the machine runs by default: a's handler, on a's vCPU, sends again
+ *       as soon as b's answer arrives, and the benchmark thread only waits (spinning, then parked) for
+ *       {@value #BATCH} more round trips. {@code idle=poll} is the scheduler's defaults (an idle vCPU halt-polls,
+ *       an idle physical CPU spins before parking); {@code idle=halt} blocks and parks at once. Compare it with
+ *       {@code roundTrip} at {@code impl=evtchn} (thread per domain): spins 200 against poll, 0 against halt.</li>
  *   <li>{@link #sendToPendingPort(BusyPort)}: {@code EVTCHNOP_send} to a port that is already pending (the
  *       receiver has not run yet): the hypercall entry (counted), the port lookup and one read of the pending
  *       word. Must allocate nothing. {@link #hypercallEntry(BusyPort)} is the entry alone, the floor under it.</li>
@@ -58,6 +69,16 @@ public class EventChannelBenchmark
     /** {@code impl} value: a plain {@link LockSupport} ping-pong. */
     public static final String UNPARK = "unpark";
 
+    /** Round trips per {@link #roundTripOnVcpus(VcpuRoundTrip)} invocation. */
+    public static final int BATCH = 64;
+
+    /** {@code idle} value: the scheduler's halt polling and idle spin. */
+    public static final String POLL = "poll";
+
+    /** {@code idle} value: a vCPU with nothing to do blocks at once, an idle physical CPU parks at once. */
+    public static final String HALT = "halt";
+
+    private static final int SPINS_BEFORE_PARK = 100;
     private static final long MEMORY_BYTES = 64 * MachineMemory.FRAME_SIZE;
     private static final int DOMAIN_FRAMES = 4;
 
@@ -78,6 +99,19 @@ public class EventChannelBenchmark
     public long roundTrip(final RoundTrip state)
     {
         return state.pinger.ping();
+    }
+
+    /**
+     * {@value #BATCH} round trips between two domains' vCPUs on physical CPUs.
+     *
+     * @param state the self-running ping-pong.
+     * @return the round trips completed so far.
+     */
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public long roundTripOnVcpus(final VcpuRoundTrip state)
+    {
+        return state.await(BATCH);
     }
 
     /**
@@ -233,6 +267,105 @@ public class EventChannelBenchmark
             if (!b.eventChannels().isPending(bPort))
             {
                 throw new IllegalStateException("port stopped being pending: " + bPort);
+            }
+            hypervisor.close();
+        }
+    }
+
+    /**
+     * The ping-pong of {@link #roundTripOnVcpus(VcpuRoundTrip)}: domains {@code a} and {@code b}, one vCPU each,
+     * under a started credit scheduler with two physical CPUs. a's handler counts b's answer and sends again; b's
+     * handler answers. The benchmark thread is outside the machine and only waits.
+     */
+    @State(Scope.Thread)
+    public static class VcpuRoundTrip extends TwoDomains
+    {
+        /** {@value EventChannelBenchmark#POLL} or {@value EventChannelBenchmark#HALT}. */
+        @Param({POLL, HALT})
+        public String idle;
+
+        private CreditScheduler scheduler;
+        private final AtomicLong answers = new AtomicLong();
+        private volatile long awaited;
+        private volatile Thread waiter;
+        private volatile boolean running = true;
+
+        /**
+         * Boots the domains, starts the scheduler and the first ping.
+         */
+        @Setup(Level.Trial)
+        public void setUp()
+        {
+            boot();
+            final SchedulerConfig config = new SchedulerConfig().pcpus(2);
+            if (HALT.equals(idle))
+            {
+                config.haltPollNanos(0).idleSpinNanos(0);
+            }
+            else if (!POLL.equals(idle))
+            {
+                throw new IllegalArgumentException("idle must be poll or halt: " + idle);
+            }
+            scheduler = new CreditScheduler(hypervisor, config);
+            scheduler.addDomain(a);
+            scheduler.addDomain(b);
+            final EventChannelOps opsA = a.hypercalls().eventChannelOp();
+            final EventChannelOps opsB = b.hypercalls().eventChannelOp();
+            final int aPort = this.aPort;
+            final int bPort = this.bPort;
+            b.eventChannels().bindHandler(bPort, (port) -> opsB.send(bPort));
+            a.eventChannels().bindHandler(aPort, (port) ->
+            {
+                if (running)
+                {
+                    opsA.send(aPort);
+                }
+                final long count = answers.incrementAndGet();
+                // the waiter stores itself, fences, re-reads the count; this side counts (a full fence), then
+                // reads the waiter: one of the two sees the other's store, so no wake-up is lost
+                final Thread parked = waiter;
+                if (null != parked && count >= awaited)
+                {
+                    LockSupport.unpark(parked);
+                }
+            });
+            scheduler.start();
+            opsA.send(aPort);
+        }
+
+        long await(final int more)
+        {
+            final long target = awaited + more;
+            awaited = target;
+            int spins = 0;
+            while (answers.get() < target)
+            {
+                if (++spins < SPINS_BEFORE_PARK)
+                {
+                    Thread.onSpinWait();
+                    continue;
+                }
+                waiter = Thread.currentThread();
+                VarHandle.fullFence();
+                if (answers.get() < target)
+                {
+                    LockSupport.park(this);
+                }
+                waiter = null;
+            }
+            return target;
+        }
+
+        /**
+         * Stops the ping-pong, the scheduler and frees the machine.
+         */
+        @TearDown(Level.Trial)
+        public void tearDown()
+        {
+            running = false;
+            if (null != scheduler)
+            {
+                scheduler.close();
             }
             hypervisor.close();
         }
