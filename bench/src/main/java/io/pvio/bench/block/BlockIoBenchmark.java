@@ -7,11 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.ThreadLocalRandom;
-import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 
 import org.agrona.concurrent.UnsafeBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -31,6 +29,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 import io.pvio.backend.block.BlockBackOptions;
 import io.pvio.backend.block.FileBlockStore;
+import io.pvio.bench.event.CompletionCounter;
 import io.pvio.bench.machine.MachineOptions;
 import io.pvio.bench.machine.PvDisk;
 import io.pvio.bench.machine.PvMachine;
@@ -73,7 +72,6 @@ public class BlockIoBenchmark
     private static final int MACHINE_FRAMES = 16_384;
     private static final int DOM0_FRAMES = 2048;
     private static final int GUEST_FRAMES = 8192;
-    private static final int SPINS_BEFORE_PARK = 100;
 
     /** {@code target}: through the split driver, domains on vCPUs scheduled on physical CPUs. */
     public static final String PV = "pv";
@@ -105,16 +103,14 @@ public class BlockIoBenchmark
     private PvMachine machine;
     private BlockFront front;
     private PvDisk disk;
-    private final AtomicLong completedCount = new AtomicLong();
+    private final CompletionCounter completions = new CompletionCounter();
     private final AtomicLong pvSequence = new AtomicLong();
     private final AtomicInteger inFlight = new AtomicInteger();
-    private volatile long awaited;
     private volatile boolean stopping;
     private BlockIo[] ios;
     private UnsafeBuffer[] buffers;
     private long sequence;
     private volatile long failures;
-    private volatile Thread waiter;
 
     /**
      * For JMH, which instantiates the state.
@@ -186,27 +182,7 @@ public class BlockIoBenchmark
             }
             return last;
         }
-        final long target = awaited + BATCH;
-        awaited = target;
-        int spins = 0;
-        while (completedCount.get() < target)
-        {
-            if (++spins < SPINS_BEFORE_PARK)
-            {
-                Thread.onSpinWait();
-                continue;
-            }
-            // the callback counts, fences, then reads the waiter; this thread stores the waiter, fences, then
-            // re-reads the count: one of the two sees the other's store, so the last completion is not missed
-            waiter = Thread.currentThread();
-            VarHandle.fullFence();
-            if (completedCount.get() < target)
-            {
-                LockSupport.park(this);
-            }
-            waiter = null;
-        }
-        return target;
+        return completions.awaitMore(BATCH);
     }
 
     /**
@@ -269,7 +245,7 @@ public class BlockIoBenchmark
     {
         if (null != error)
         {
-            failures = failures + 1; // only the guest's event-loop thread writes it
+            failures = failures + 1; // one writer: the guest's vCPU 0 upcall (or its event-loop thread)
         }
         if (stopping)
         {
@@ -279,12 +255,7 @@ public class BlockIoBenchmark
         {
             resubmit(io);
         }
-        final long count = completedCount.incrementAndGet();
-        final Thread parked = waiter;
-        if (null != parked && count >= awaited)
-        {
-            LockSupport.unpark(parked);
-        }
+        completions.complete();
     }
 
     private void resubmit(final BlockIo io)

@@ -1,8 +1,6 @@
 package io.pvio.bench.event;
 
-import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 import org.agrona.concurrent.IdleStrategy;
@@ -78,7 +76,6 @@ public class EventChannelBenchmark
     /** {@code idle} value: a vCPU with nothing to do blocks at once, an idle physical CPU parks at once. */
     public static final String HALT = "halt";
 
-    private static final int SPINS_BEFORE_PARK = 100;
     private static final long MEMORY_BYTES = 64 * MachineMemory.FRAME_SIZE;
     private static final int DOMAIN_FRAMES = 4;
 
@@ -285,9 +282,7 @@ public class EventChannelBenchmark
         public String idle;
 
         private CreditScheduler scheduler;
-        private final AtomicLong answers = new AtomicLong();
-        private volatile long awaited;
-        private volatile Thread waiter;
+        private final CompletionCounter answers = new CompletionCounter();
         private volatile boolean running = true;
 
         /**
@@ -320,14 +315,7 @@ public class EventChannelBenchmark
                 {
                     opsA.send(aPort);
                 }
-                final long count = answers.incrementAndGet();
-                // the waiter stores itself, fences, re-reads the count; this side counts (a full fence), then
-                // reads the waiter: one of the two sees the other's store, so no wake-up is lost
-                final Thread parked = waiter;
-                if (null != parked && count >= awaited)
-                {
-                    LockSupport.unpark(parked);
-                }
+                answers.complete();
             });
             scheduler.start();
             opsA.send(aPort);
@@ -335,25 +323,7 @@ public class EventChannelBenchmark
 
         long await(final int more)
         {
-            final long target = awaited + more;
-            awaited = target;
-            int spins = 0;
-            while (answers.get() < target)
-            {
-                if (++spins < SPINS_BEFORE_PARK)
-                {
-                    Thread.onSpinWait();
-                    continue;
-                }
-                waiter = Thread.currentThread();
-                VarHandle.fullFence();
-                if (answers.get() < target)
-                {
-                    LockSupport.park(this);
-                }
-                waiter = null;
-            }
-            return target;
+            return answers.awaitMore(more);
         }
 
         /**

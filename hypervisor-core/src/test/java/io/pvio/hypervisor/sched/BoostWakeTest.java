@@ -52,13 +52,13 @@ class BoostWakeTest
             final AtomicLong sentAt = new AtomicLong();
             final AtomicLong latency = new AtomicLong(-1);
             io.eventChannels().bindHandler(port.guestPort, p -> latency.set(System.nanoTime() - sentAt.get()));
-            sleep(100); // let accounting settle the io domain's priority
+            SchedFixture.sleep(100); // let accounting settle the io domain's priority
             final long[] latencies = new long[WAKES];
             for (int i = 0; i < WAKES; i++)
             {
                 final Vcpu vcpu = f.vcpu0(io);
                 SchedFixture.await(() -> Vcpu.BLOCKED == vcpu.state(), "the io vCPU to block");
-                sleep(3);
+                SchedFixture.sleep(3);
                 if (1 == ioWeight)
                 {
                     // keep it in debt: an idle vCPU takes no share and burns almost nothing, so it would wake UNDER
@@ -76,19 +76,6 @@ class BoostWakeTest
             }
             Arrays.sort(latencies);
             return latencies;
-        }
-    }
-
-    private static void sleep(final long millis)
-    {
-        try
-        {
-            Thread.sleep(millis);
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(ex);
         }
     }
 }

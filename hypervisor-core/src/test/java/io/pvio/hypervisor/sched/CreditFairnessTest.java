@@ -104,10 +104,10 @@ class CreditFairnessTest
     /** CPU time of one vCPU over the window, as a fraction of the window's wall time. */
     private static double utilisation(final Vcpu vcpu)
     {
-        sleep(WARM_UP_MILLIS);
+        SchedFixture.sleep(WARM_UP_MILLIS);
         final long run0 = vcpu.runNanos();
         final long t0 = System.nanoTime();
-        sleep(WINDOW_MILLIS);
+        SchedFixture.sleep(WINDOW_MILLIS);
         final long run1 = vcpu.runNanos();
         return (double)(run1 - run0) / (System.nanoTime() - t0);
     }
@@ -115,13 +115,13 @@ class CreditFairnessTest
     /** Each vCPU's part of the CPU time all of them got over the window. */
     private static double[] shares(final Vcpu[] vcpus, final long windowMillis)
     {
-        sleep(WARM_UP_MILLIS);
+        SchedFixture.sleep(WARM_UP_MILLIS);
         final long[] before = new long[vcpus.length];
         for (int i = 0; i < vcpus.length; i++)
         {
             before[i] = vcpus[i].runNanos();
         }
-        sleep(windowMillis);
+        SchedFixture.sleep(windowMillis);
         final long[] used = new long[vcpus.length];
         long total = 0;
         for (int i = 0; i < vcpus.length; i++)
@@ -140,18 +140,5 @@ class CreditFairnessTest
     private static VcpuStats[] stats(final Vcpu[] vcpus)
     {
         return Arrays.stream(vcpus).map(Vcpu::stats).toArray(VcpuStats[]::new);
-    }
-
-    private static void sleep(final long millis)
-    {
-        try
-        {
-            Thread.sleep(millis);
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(ex);
-        }
     }
 }

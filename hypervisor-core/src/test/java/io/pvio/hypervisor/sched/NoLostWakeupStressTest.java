@@ -8,7 +8,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -24,7 +23,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 class NoLostWakeupStressTest
 {
     private static final int ITERATIONS = 3_000;
-    private static final long WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     /** Takes every published item on each pass; signals each time it is about to block. */
     private static final class Mailbox implements VcpuTask
@@ -57,7 +55,7 @@ class NoLostWakeupStressTest
             {
                 try
                 {
-                    spinUntil(() -> releasedUpTo.get() >= signal, "the waker to release prepareToBlock " + signal);
+                    SchedFixture.spinUntil(() -> releasedUpTo.get() >= signal, "the waker to release prepareToBlock " + signal);
                 }
                 catch (final AssertionError ex)
                 {
@@ -98,13 +96,13 @@ class NoLostWakeupStressTest
             for (int i = 0; i < ITERATIONS; i++)
             {
                 final int signal = i + 1;
-                spinUntil(() -> box.aboutToBlock.get() >= signal, "prepareToBlock " + signal);
+                SchedFixture.spinUntil(() -> box.aboutToBlock.get() >= signal, "prepareToBlock " + signal);
                 assertEquals(Vcpu.RUNNING, vcpu.state(), "the vCPU has not decided yet");
                 box.send(vcpu);
                 assertEquals(Vcpu.RUNNING_WOKEN, vcpu.state(), "the wake marked the running pass");
                 box.releasedUpTo.set(signal);
                 final long taken = i + 1;
-                spinUntil(() -> box.taken.get() >= taken, "item " + taken + " taken (a lost wake-up?)");
+                SchedFixture.spinUntil(() -> box.taken.get() >= taken, "item " + taken + " taken (a lost wake-up?)");
             }
             box.releasedUpTo.set(Integer.MAX_VALUE);
             finish(vcpu, box);
@@ -126,15 +124,15 @@ class NoLostWakeupStressTest
             for (int i = 0; i < ITERATIONS; i++)
             {
                 final int signal = i + 1;
-                spinUntil(() -> box.aboutToBlock.get() >= signal, "prepareToBlock " + signal);
-                spinUntil(() -> Vcpu.RUNNING != vcpu.state(), "the decision to block " + signal);
+                SchedFixture.spinUntil(() -> box.aboutToBlock.get() >= signal, "prepareToBlock " + signal);
+                SchedFixture.spinUntil(() -> Vcpu.RUNNING != vcpu.state(), "the decision to block " + signal);
                 if (Vcpu.BLOCKING == vcpu.state())
                 {
                     sawBlocking++;
                 }
                 box.send(vcpu);
                 final long taken = i + 1;
-                spinUntil(() -> box.taken.get() >= taken, "item " + taken + " taken (a lost wake-up?)");
+                SchedFixture.spinUntil(() -> box.taken.get() >= taken, "item " + taken + " taken (a lost wake-up?)");
             }
             finish(vcpu, box);
             assertEquals(ITERATIONS + 1, vcpu.stats().blocks() - blocksBefore,
@@ -165,13 +163,13 @@ class NoLostWakeupStressTest
                             // half the time wait for the next "about to block", then a random delay around it
                             if (random.nextBoolean())
                             {
-                                spinUntil(() -> box.aboutToBlock.get() > signal || Vcpu.BLOCKED == vcpu.state(),
+                                SchedFixture.spinUntil(() -> box.aboutToBlock.get() > signal || Vcpu.BLOCKED == vcpu.state(),
                                     "the vCPU to head for a block");
                             }
                             delay(random.nextInt(20_000));
                             final long before = box.passes.get();
                             box.send(vcpu);
-                            spinUntil(() -> box.passes.get() > before, "a pass after the wake");
+                            SchedFixture.spinUntil(() -> box.passes.get() > before, "a pass after the wake");
                         }
                     }
                     catch (final Throwable ex)
@@ -200,7 +198,7 @@ class NoLostWakeupStressTest
 
     private static void finish(final Vcpu vcpu, final Mailbox box)
     {
-        spinUntil(() -> box.taken.get() == box.sent.get(), "every item taken: " + box.taken + " of " + box.sent);
+        SchedFixture.spinUntil(() -> box.taken.get() == box.sent.get(), "every item taken: " + box.taken + " of " + box.sent);
         SchedFixture.await(() -> Vcpu.BLOCKED == vcpu.state(), "the vCPU to block at the end");
         assertNull(box.failure.get());
         assertEquals(box.sent.get(), box.taken.get(), "items taken == items sent");
@@ -211,19 +209,6 @@ class NoLostWakeupStressTest
         final long until = System.nanoTime() + nanos;
         while (System.nanoTime() - until < 0)
         {
-            Thread.onSpinWait();
-        }
-    }
-
-    private static void spinUntil(final BooleanSupplier condition, final String what)
-    {
-        final long deadline = System.nanoTime() + WAIT_NANOS;
-        while (!condition.getAsBoolean())
-        {
-            if (System.nanoTime() - deadline > 0)
-            {
-                throw new AssertionError("timed out waiting for " + what);
-            }
             Thread.onSpinWait();
         }
     }

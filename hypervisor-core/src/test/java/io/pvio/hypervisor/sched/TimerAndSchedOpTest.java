@@ -56,7 +56,7 @@ class TimerAndSchedOpTest
                 cpu.setTimer(deadline.get());
             });
             SchedFixture.await(() -> !fired.isEmpty(), "the timer");
-            sleep(100);
+            SchedFixture.sleep(100);
             assertEquals(1, fired.size(), "one-shot");
             final long late = fired.get(0) - deadline.get();
             assertTrue(late >= 0, "fired " + -late + " ns early");
@@ -103,7 +103,7 @@ class TimerAndSchedOpTest
             SchedFixture.await(() -> fired.get() > 0, "the re-armed timer");
             final long after = firedAt.get() - armedAt.get();
             assertTrue(after >= 20 * MILLI && after < 250 * MILLI, after + " ns after arming");
-            sleep(400);
+            SchedFixture.sleep(400);
             assertEquals(1, fired.get(), "the replaced 300 ms deadline never fires");
 
             on.submit(() ->
@@ -113,7 +113,7 @@ class TimerAndSchedOpTest
             });
             on.submit(() -> cpu.setTimer(System.nanoTime() + 40 * MILLI));
             on.submit(() -> cpu.setTimer(0)); // cancelled from a later pass
-            sleep(200);
+            SchedFixture.sleep(200);
             assertEquals(1, fired.get(), "cancelled timers do not fire");
         }
     }
@@ -162,7 +162,7 @@ class TimerAndSchedOpTest
                 }
             });
             SchedFixture.await(() -> yields.get() >= 200, "200 yields");
-            sleep(20);
+            SchedFixture.sleep(20);
             assertEquals(0, hogDidNotRun.get(), "after a yield the hog runs before the yielder runs again");
             assertTrue(yielder.stats().yields() >= 200, yielder.stats().toString());
             assertTrue(cpu.counters().calls(PvCall.SCHEDOP_YIELD) >= 200);
@@ -244,19 +244,6 @@ class TimerAndSchedOpTest
             assertTrue(slept >= 30 * MILLI, "woke " + slept + " ns after the poll, before its timeout");
             assertFalse(guest.eventChannels().isPending(quiet.guestPort));
             assertEquals(5, guest.counters().get(HypercallKind.SCHEDOP_POLL));
-        }
-    }
-
-    private static void sleep(final long millis)
-    {
-        try
-        {
-            Thread.sleep(millis);
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(ex);
         }
     }
 }

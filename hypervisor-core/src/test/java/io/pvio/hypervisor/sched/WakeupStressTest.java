@@ -6,10 +6,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -24,7 +22,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class WakeupStressTest
 {
     private static final int ITERATIONS = 3_000;
-    private static final long WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private static final int IDLE = 0;
     private static final int ARMED = 1;
@@ -47,7 +44,7 @@ class WakeupStressTest
         {
             if (phase.compareAndSet(ARMED, IN_PREPARE))
             {
-                spinUntil(() -> RELEASED == phase.get(), "the test to release prepareToBlock");
+                SchedFixture.spinUntil(() -> RELEASED == phase.get(), "the test to release prepareToBlock");
                 phase.set(IDLE);
             }
             return false;
@@ -76,7 +73,7 @@ class WakeupStressTest
             {
                 rig.gate.phase.set(ARMED);
                 rig.vcpu.wake(); // run a pass, find no work, go to block through prepareToBlock
-                spinUntil(() -> IN_PREPARE == rig.gate.phase.get(), "prepareToBlock " + i);
+                SchedFixture.spinUntil(() -> IN_PREPARE == rig.gate.phase.get(), "prepareToBlock " + i);
                 rig.port.send(); // the vCPU is RUNNING and about to commit to blocking
                 rig.gate.phase.set(RELEASED);
                 rig.awaitHandled(i + 1);
@@ -96,12 +93,12 @@ class WakeupStressTest
             {
                 rig.gate.phase.set(ARMED);
                 rig.vcpu.wake();
-                spinUntil(() -> IN_PREPARE == rig.gate.phase.get(), "prepareToBlock " + i);
+                SchedFixture.spinUntil(() -> IN_PREPARE == rig.gate.phase.get(), "prepareToBlock " + i);
                 synchronized (f.scheduler.lock)
                 {
                     // the vCPU moves RUNNING -> BLOCKING without the lock, then waits for it to settle BLOCKED
                     rig.gate.phase.set(RELEASED);
-                    spinUntil(() -> Vcpu.BLOCKING == rig.vcpu.state(), "BLOCKING " + i);
+                    SchedFixture.spinUntil(() -> Vcpu.BLOCKING == rig.vcpu.state(), "BLOCKING " + i);
                     rig.port.send();
                     assertEquals(Vcpu.RUNNING_WOKEN, rig.vcpu.state(), "the wake turned BLOCKING into RUNNING_WOKEN");
                 }
@@ -153,7 +150,7 @@ class WakeupStressTest
 
         void awaitHandled(final long n)
         {
-            spinUntil(() -> handled.get() >= n, "event " + n + " handled (a lost wake-up?) " + vcpu.stats());
+            SchedFixture.spinUntil(() -> handled.get() >= n, "event " + n + " handled (a lost wake-up?) " + vcpu.stats());
         }
 
         void assertExactly(final long n)
@@ -162,19 +159,6 @@ class WakeupStressTest
             assertEquals(n, handled.get());
             final VcpuStats stats = vcpu.stats();
             assertTrue(stats.blocks() > n / 2, "the vCPU really slept between events: " + stats);
-        }
-    }
-
-    private static void spinUntil(final BooleanSupplier condition, final String what)
-    {
-        final long deadline = System.nanoTime() + WAIT_NANOS;
-        while (!condition.getAsBoolean())
-        {
-            if (System.nanoTime() - deadline > 0)
-            {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.onSpinWait();
         }
     }
 }
