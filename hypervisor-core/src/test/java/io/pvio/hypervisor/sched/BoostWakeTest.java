@@ -61,10 +61,12 @@ class BoostWakeTest
                 SchedFixture.sleep(3);
                 if (1 == ioWeight)
                 {
-                    // keep it in debt: an idle vCPU takes no share and burns almost nothing, so it would wake UNDER
+                    // keep it just in debt: an idle vCPU takes no share and burns almost nothing, so it would wake
+                    // UNDER. A shallow debt, not a deep one: at weight 1 beside two hogs of 256 it earns 1/513 of
+                    // the CPU, so paying back a whole slice of debt would take seconds per wake.
                     synchronized (f.scheduler.lock)
                     {
-                        vcpu.credit = -SLICE_NANOS;
+                        vcpu.credit = -1;
                         vcpu.priority = Vcpu.PRI_OVER;
                     }
                 }

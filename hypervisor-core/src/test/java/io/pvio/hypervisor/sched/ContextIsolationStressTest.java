@@ -6,6 +6,7 @@ import io.pvio.machine.vm.PagingMode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -29,6 +30,7 @@ class ContextIsolationStressTest
     private static final class Marker implements VcpuTask
     {
         final long tag;
+        final AtomicBoolean go;
         final AtomicInteger lastRunner;
         final AtomicLong passes = new AtomicLong();
         final AtomicInteger resumes = new AtomicInteger();
@@ -36,9 +38,10 @@ class ContextIsolationStressTest
         GuestCpu cpu;
         long generation;
 
-        Marker(final long tag, final AtomicInteger lastRunner)
+        Marker(final long tag, final AtomicBoolean go, final AtomicInteger lastRunner)
         {
             this.tag = tag;
+            this.go = go;
             this.lastRunner = lastRunner;
         }
 
@@ -55,6 +58,12 @@ class ContextIsolationStressTest
         @Override
         public int doWork()
         {
+            if (!go.get())
+            {
+                // the start gate: until both markers are on their vCPUs, one must not finish all its passes alone
+                cpu.yieldCpu();
+                return 1;
+            }
             if (lastRunner.getAndSet((int)tag) != tag)
             {
                 resumes.incrementAndGet();
@@ -112,15 +121,17 @@ class ContextIsolationStressTest
         final SchedulerConfig config = new SchedulerConfig().pcpus(1).haltPollNanos(0);
         try (SchedFixture f = new SchedFixture(config).start())
         {
+            final AtomicBoolean go = new AtomicBoolean();
             final AtomicInteger lastRunner = new AtomicInteger(-1);
-            final Marker a = new Marker(0xA, lastRunner);
-            final Marker b = new Marker(0xB, lastRunner);
+            final Marker a = new Marker(0xA, go, lastRunner);
+            final Marker b = new Marker(0xB, go, lastRunner);
             final Vcpu va = f.vcpu0(f.domain("a", 1, first));
             final Vcpu vb = f.vcpu0(f.domain("b", 1, second));
             a.cpu = va.cpu();
             b.cpu = vb.cpu();
             va.addTask(a);
             vb.addTask(b);
+            go.set(true);
             SchedFixture.await(() -> Vcpu.BLOCKED == va.state() && Vcpu.BLOCKED == vb.state()
                 && a.passes.get() >= PASSES && b.passes.get() >= PASSES, "both to finish their passes");
             assertNull(a.mismatch.get());
