@@ -3,24 +3,49 @@ package io.pvio.bench.scenario;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import com.sun.nio.file.ExtendedOpenOption;
+
 import org.agrona.concurrent.UnsafeBuffer;
+
+import io.pvio.backend.block.FileBlockStore;
 
 /**
  * The native baseline: the same workload (pattern, block size, read share, duration or count, seed, verification)
- * issued directly on the image with positional {@link FileChannel} reads and writes. A synchronous file channel
- * keeps one I/O in flight per thread, so the baseline's "queue depth" is its thread count: the runner gives it one
- * thread per queue of the PV disk, as many as the back end has threads serving that disk.
+ * issued directly on the image with positional {@link FileChannel} reads and writes, at the workload's queue depth.
+ * A synchronous file channel call is one I/O in flight, so the baseline runs {@code queue-depth} threads, each
+ * issuing one synchronous positional read or write at a time on a channel they share: {@code queue-depth} I/Os in
+ * flight, as through the split driver. A disk with fewer blocks than the depth gets one thread per block (the depth
+ * is clamped, and the report says so).
  * <p>
  * Thread {@code t} of {@code n} keeps to the blocks {@code b} with {@code b % n == t}, so no two I/Os in flight touch
  * the same block and verification is exact, as through the split driver. A count is shared out between the
  * threads; a thread that fails an I/O counts the error and stops. The last thread to finish closes the channel.
+ * <p>
+ * With O_DIRECT the image is opened with {@link ExtendedOpenOption#DIRECT} and each thread's buffer is aligned to the
+ * file system's block size ({@link FileBlockStore#directAlignment(Path)}), which the block size must be a multiple of.
  */
 final class NativeDiskWorkload extends DiskWorkload
 {
+    /** Opens the image; a test may count what goes through the channel. */
+    @FunctionalInterface
+    interface ChannelOpener
+    {
+        /**
+         * Opens a file channel.
+         *
+         * @param image   the image file.
+         * @param options how to open it.
+         * @return the channel.
+         * @throws IOException if it cannot be opened.
+         */
+        FileChannel open(Path image, OpenOption... options) throws IOException;
+    }
+
     private final Path image;
     private final boolean random;
     private final int blockSize;
@@ -29,26 +54,48 @@ final class NativeDiskWorkload extends DiskWorkload
     private final long seed;
     private final long stream;
     private final long blocks;
+    private final int queueDepth;
     private final int threads;
     private final boolean writes;
     private final BlockVersions versions;
+    private final boolean direct;
+    private final ChannelOpener opener;
     private final AtomicInteger running;
 
     /**
-     * An engine.
+     * An engine at the workload's queue depth, through the page cache or with O_DIRECT.
      *
      * @param image     the image file.
-     * @param workload  the workload.
+     * @param workload  the workload; its queue depth is the number of threads.
      * @param diskBytes bytes of the image the workload spans.
-     * @param threads   threads, each with one I/O in flight.
      * @param stream    tells this run's offsets and read/write choices apart from other runs' with the same seed.
      * @param versions  the block versions to check against and keep, or null not to verify.
+     * @param direct    true to open the image with O_DIRECT.
      */
     NativeDiskWorkload(
-        final Path image, final Scenario.Workload workload, final long diskBytes, final int threads,
-        final long stream, final BlockVersions versions)
+        final Path image, final Scenario.Workload workload, final long diskBytes, final long stream,
+        final BlockVersions versions, final boolean direct)
     {
-        super((int)Math.max(0, Math.min(threads, diskBytes / workload.blockSize())));
+        this(image, workload, diskBytes, stream, versions, direct, FileChannel::open);
+    }
+
+    /**
+     * An engine that opens the image with {@code opener}.
+     *
+     * @param image     the image file.
+     * @param workload  the workload; its queue depth is the number of threads.
+     * @param diskBytes bytes of the image the workload spans.
+     * @param stream    tells this run's offsets and read/write choices apart from other runs' with the same seed.
+     * @param versions  the block versions to check against and keep, or null not to verify.
+     * @param direct    true to open the image with O_DIRECT.
+     * @param opener    opens the image.
+     */
+    NativeDiskWorkload(
+        final Path image, final Scenario.Workload workload, final long diskBytes, final long stream,
+        final BlockVersions versions, final boolean direct, final ChannelOpener opener)
+    {
+        super((int)Math.max(0, Math.min(workload.queueDepth(), diskBytes / workload.blockSize())));
+        final int depth = workload.queueDepth();
         this.image = image;
         this.random = workload.random();
         this.blockSize = workload.blockSize();
@@ -57,15 +104,38 @@ final class NativeDiskWorkload extends DiskWorkload
         this.seed = workload.seed();
         this.stream = stream;
         this.blocks = diskBytes / blockSize;
-        if (blocks < 1 || threads < 1 || (null != versions && versions.blocks() != blocks))
+        this.queueDepth = depth;
+        if (blocks < 1 || depth < 1 || (null != versions && versions.blocks() != blocks))
         {
-            throw new IllegalArgumentException("diskBytes=" + diskBytes + " blockSize=" + blockSize + " threads=" +
-                threads + (null == versions ? "" : " versions=" + versions.blocks()));
+            throw new IllegalArgumentException("diskBytes=" + diskBytes + " blockSize=" + blockSize + " queueDepth=" +
+                depth + (null == versions ? "" : " versions=" + versions.blocks()));
         }
-        this.threads = (int)Math.min(threads, blocks);
+        this.threads = (int)Math.min(depth, blocks);
         this.writes = readShare < 1.0;
         this.versions = versions;
+        this.direct = direct;
+        this.opener = opener;
         this.running = new AtomicInteger(this.threads);
+    }
+
+    /**
+     * The depth the workload asked for; more than {@link #inFlight()} only when the disk has fewer blocks.
+     *
+     * @return the workload's queue depth.
+     */
+    int queueDepth()
+    {
+        return queueDepth;
+    }
+
+    /**
+     * Whether the image is opened with O_DIRECT.
+     *
+     * @return true for O_DIRECT.
+     */
+    boolean direct()
+    {
+        return direct;
     }
 
     /**
@@ -76,12 +146,18 @@ final class NativeDiskWorkload extends DiskWorkload
     {
         stats.measureFrom(measureFromNanos);
         final FileChannel channel;
+        final int alignment;
         try
         {
-            channel = writes ? FileChannel.open(image, StandardOpenOption.READ, StandardOpenOption.WRITE) :
-                FileChannel.open(image, StandardOpenOption.READ);
+            alignment = direct ? FileBlockStore.directAlignment(image) : 0;
+            if (direct && 0 != blockSize % alignment)
+            {
+                throw new IOException("O_DIRECT needs a block size that is a multiple of the file system's block " +
+                    "size " + alignment + ", got " + blockSize);
+            }
+            channel = opener.open(image, options(writes, direct));
         }
-        catch (final IOException ex)
+        catch (final IOException | RuntimeException ex)
         {
             stats.error(image + ": " + ex);
             for (int t = 0; t < threads; t++)
@@ -94,18 +170,18 @@ final class NativeDiskWorkload extends DiskWorkload
         {
             final int index = t;
             final long share = 0 == count ? Long.MAX_VALUE : count / threads + (t < count % threads ? 1 : 0);
-            final Thread worker = new Thread(() -> run(channel, index, share), "native-baseline-" + image
-                .getFileName() + '-' + t);
+            final Thread worker = new Thread(() -> run(channel, alignment, index, share), "native-baseline-" +
+                image.getFileName() + '-' + t);
             worker.setDaemon(true);
             worker.start();
         }
     }
 
-    private void run(final FileChannel channel, final int thread, final long share)
+    private void run(final FileChannel channel, final int alignment, final int thread, final long share)
     {
         try
         {
-            loop(channel, thread, share);
+            loop(channel, buffer(blockSize, alignment), thread, share);
         }
         catch (final IOException | RuntimeException ex)
         {
@@ -128,9 +204,9 @@ final class NativeDiskWorkload extends DiskWorkload
         }
     }
 
-    private void loop(final FileChannel channel, final int thread, final long share) throws IOException
+    private void loop(final FileChannel channel, final ByteBuffer buffer, final int thread, final long share)
+        throws IOException
     {
-        final ByteBuffer buffer = ByteBuffer.allocateDirect(blockSize);
         final UnsafeBuffer view = new UnsafeBuffer(buffer);
         final long owned = (blocks - thread + threads - 1) / threads;
         final long threadStream = stream + thread;
@@ -201,17 +277,19 @@ final class NativeDiskWorkload extends DiskWorkload
      * @param versions  the versions the workload left.
      * @param blockSize bytes per block.
      * @param seed      the workload's seed.
+     * @param direct    true to read with O_DIRECT (the block size a multiple of the file system's block size).
      * @return {blocks checked, blocks that differ}.
      * @throws IOException if the image cannot be read.
      */
-    static long[] checkImage(final Path image, final BlockVersions versions, final int blockSize, final long seed)
+    static long[] checkImage(
+        final Path image, final BlockVersions versions, final int blockSize, final long seed, final boolean direct)
         throws IOException
     {
-        final ByteBuffer buffer = ByteBuffer.allocateDirect(blockSize);
+        final ByteBuffer buffer = buffer(blockSize, direct ? FileBlockStore.directAlignment(image) : 0);
         final UnsafeBuffer view = new UnsafeBuffer(buffer);
         long checked = 0;
         long differ = 0;
-        try (FileChannel channel = FileChannel.open(image, StandardOpenOption.READ))
+        try (FileChannel channel = FileChannel.open(image, options(false, direct)))
         {
             for (long block = 0; block < versions.blocks(); block++)
             {
@@ -235,5 +313,23 @@ final class NativeDiskWorkload extends DiskWorkload
             }
         }
         return new long[]{ checked, differ };
+    }
+
+    /** A direct buffer of {@code length} bytes, aligned to {@code alignment} if that is not 0. */
+    private static ByteBuffer buffer(final int length, final int alignment)
+    {
+        return 0 == alignment ? ByteBuffer.allocateDirect(length) :
+            ByteBuffer.allocateDirect(length + alignment).alignedSlice(alignment).limit(length).slice();
+    }
+
+    private static OpenOption[] options(final boolean write, final boolean direct)
+    {
+        if (write)
+        {
+            return direct ? new OpenOption[]{ StandardOpenOption.READ, StandardOpenOption.WRITE,
+                ExtendedOpenOption.DIRECT } : new OpenOption[]{ StandardOpenOption.READ, StandardOpenOption.WRITE };
+        }
+        return direct ? new OpenOption[]{ StandardOpenOption.READ, ExtendedOpenOption.DIRECT } :
+            new OpenOption[]{ StandardOpenOption.READ };
     }
 }

@@ -52,7 +52,11 @@ public record Scenario(
      */
     public enum ImageKind
     {
-        /** A sparse image created in a temporary directory and deleted after the run: it starts as zeros. */
+        /**
+         * A sparse image created in a temporary directory and deleted after the run: it starts as zeros. The directory
+         * is made under {@code java.io.tmpdir}; with {@link Backend#oDirect() O_DIRECT} under the first of
+         * {@code java.io.tmpdir} and {@code /var/tmp} whose file system accepts it.
+         */
         TEMPORARY,
         /** An existing image file named by the scenario: its contents are unknown until written. */
         EXISTING,
@@ -82,9 +86,13 @@ public record Scenario(
      * @param maxIndirectSegments {@code feature-max-indirect-segments}, 0 for none.
      * @param maxQueues           {@code multi-queue-max-queues}.
      * @param maxRingPageOrder    {@code max-ring-page-order}.
+     * @param oDirect             whether images are opened with O_DIRECT, bypassing the page cache: blkback's store
+     *                            (whose logical block size becomes the file system's block size), the native
+     *                            baseline and the read-back check alike.
      */
     public record Backend(
-        BlockDataPath dataPath, boolean persistentGrants, int maxIndirectSegments, int maxQueues, int maxRingPageOrder)
+        BlockDataPath dataPath, boolean persistentGrants, int maxIndirectSegments, int maxQueues, int maxRingPageOrder,
+        boolean oDirect)
     {
     }
 

@@ -41,7 +41,8 @@ import io.pvio.ring.blkif.BlkifXenbusKeys;
  * description: text                     # optional, printed before the run
  * machine:   { memory: 512M, dom0-memory: 64M }
  * backend:   { data-path: grant-map,    # or grant-copy
- *              persistent-grants: true, max-indirect-segments: 256, max-queues: 4, max-ring-page-order: 4 }
+ *              persistent-grants: true, max-indirect-segments: 256, max-queues: 4, max-ring-page-order: 4,
+ *              o-direct: false }        # true: every image opened with O_DIRECT (blkback, native baseline)
  * guests:
  *   - name: guest1                      # default guest&lt;n&gt;
  *     memory: 64M
@@ -56,7 +57,8 @@ import io.pvio.ring.blkif.BlkifXenbusKeys;
  *                     block-size: 4K, queue-depth: 32, read-share: 0.7,   # or 70%
  *                     duration: 10s,    # or count: 100000 (I/Os); duration defaults to 10s
  *                     warmup: 1s,       # default 1s with a duration, 0 with a count
- *                     verify: true, seed: 1, baseline: true }
+ *                     verify: true, seed: 1,
+ *                     baseline: true }  # then natively: queue-depth threads, one synchronous I/O each
  * </pre>
  * Sizes are whole numbers with an optional binary unit (K, M, G, T; "KiB", "KB" and "K" all mean 1024); durations
  * are numbers with {@code ms}, {@code s} or {@code m}; a read share is a number from 0 to 1 or a percentage.
@@ -251,7 +253,8 @@ public final class ScenarioParser
         final Scenario.Cpus cpus = cpus(machine);
 
         final Fields backend = root.object("backend");
-        backend.allow("data-path", "persistent-grants", "max-indirect-segments", "max-queues", "max-ring-page-order");
+        backend.allow("data-path", "persistent-grants", "max-indirect-segments", "max-queues", "max-ring-page-order",
+            "o-direct");
         final String path = backend.choice("data-path", "grant-map", "grant-map", "grant-copy");
         final Scenario.Backend back = new Scenario.Backend(
             "grant-map".equals(path) ? BlockDataPath.GRANT_MAP : BlockDataPath.GRANT_COPY,
@@ -259,7 +262,8 @@ public final class ScenarioParser
             backend.integer("max-indirect-segments", 256, 0, BlkifRequestDescriptor.MAX_INDIRECT_SEGMENTS),
             backend.integer("max-queues", 4, 1, BlkifXenbusKeys.MAX_QUEUES_LIMIT),
             backend.integer("max-ring-page-order", BlkifXenbusKeys.MAX_RING_PAGE_ORDER_LIMIT, 0,
-                BlkifXenbusKeys.MAX_RING_PAGE_ORDER_LIMIT));
+                BlkifXenbusKeys.MAX_RING_PAGE_ORDER_LIMIT),
+            backend.bool("o-direct", false));
 
         final List<Fields> guestNodes = root.list("guests", 1, 32);
         final List<Scenario.Guest> guests = new ArrayList<>();

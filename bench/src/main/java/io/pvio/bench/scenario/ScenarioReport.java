@@ -166,7 +166,8 @@ public record ScenarioReport(
      * Wall-clock figures over the measured window (measured).
      *
      * @param inFlight           I/Os kept in flight: the queue depth through the split driver, the thread count
-     *                           natively (a synchronous {@code FileChannel} call is one I/O in flight).
+     *                           natively (a synchronous {@code FileChannel} call is one I/O in flight), which is the
+     *                           same queue depth unless the disk has fewer blocks.
      * @param seconds            length of the window: from its start to the last measured completion.
      * @param ios                I/Os started in the window and completed.
      * @param bytes              their bytes.
@@ -280,14 +281,31 @@ public record ScenarioReport(
     }
 
     /**
-     * The native baseline of a disk.
+     * The native baseline of a disk: the workload at its queue depth, one thread per I/O in flight, each thread one
+     * synchronous positional {@code FileChannel} call at a time.
      *
-     * @param threads  threads, each with one synchronous I/O in flight: one per queue of the PV disk.
-     * @param measured its figures (measured).
-     * @param verify   its verification, continuing from the versions the split-driver run left.
+     * @param queueDepth the workload's queue depth.
+     * @param threads    threads, each with one synchronous I/O in flight: the queue depth, or the disk's blocks if
+     *                   it has fewer.
+     * @param direct     whether the image was opened with O_DIRECT rather than through the page cache.
+     * @param measured   its figures (measured).
+     * @param verify     its verification, continuing from the versions the split-driver run left.
      */
-    public record NativeBaseline(int threads, Measured measured, Verify verify)
+    public record NativeBaseline(int queueDepth, int threads, boolean direct, Measured measured, Verify verify)
     {
+        /**
+         * How the baseline ran, in words, for example {@code native, depth 32 (32 threads, one synchronous I/O
+         * each), page cache}.
+         *
+         * @return one line.
+         */
+        public String scheme()
+        {
+            return "native, depth " + threads + " (" + threads + (1 == threads ? " thread" : " threads") +
+                ", one synchronous I/O each" + (threads < queueDepth ? "; queue depth " + queueDepth +
+                " clamped to the disk's " + threads + (1 == threads ? " block" : " blocks") : "") + "), " +
+                (direct ? "O_DIRECT" : "page cache");
+        }
     }
 
     /**
@@ -337,9 +355,9 @@ public record ScenarioReport(
         {
             out.println();
             out.println("Native baseline on the image (measured: positional FileChannel I/O, all disks at once; " +
-                "one thread per back-end queue, each thread one I/O in flight)");
-            out.printf(Locale.ROOT, "%-22s %5s %11s %9s %9s %9s %9s %9s %10s%n", "disk", "thrds", "IOPS", "MB/s",
-                "p50 us", "p99 us", "p99.9 us", "max us", "PV/native");
+                "at the workload's queue depth: one thread per I/O in flight, each one synchronous call)");
+            out.printf(Locale.ROOT, "%-22s %5s %11s %9s %9s %9s %9s %9s %10s  %s%n", "disk", "depth", "IOPS", "MB/s",
+                "p50 us", "p99 us", "p99.9 us", "max us", "PV/native", "scheme");
             for (final GuestReport guest : guests)
             {
                 for (final DiskReport disk : guest.disks())
@@ -347,14 +365,15 @@ public record ScenarioReport(
                     if (null != disk.nativeBaseline())
                     {
                         printMeasured(out, disk.disk(), disk.nativeBaseline().measured());
-                        out.printf(Locale.ROOT, " %10s", null == disk.derived().pvToNativeIops() ? "-" :
-                            String.format(Locale.ROOT, "%.2f", disk.derived().pvToNativeIops()));
+                        out.printf(Locale.ROOT, " %10s  %s", null == disk.derived().pvToNativeIops() ? "-" :
+                            String.format(Locale.ROOT, "%.2f", disk.derived().pvToNativeIops()),
+                            disk.nativeBaseline().scheme());
                         out.println();
                     }
                 }
             }
             out.println("  (PV/native is derived; PV latency at depth > 1 includes queueing, native latency is one " +
-                "synchronous call)");
+                "synchronous call on its thread)");
         }
 
         out.println();

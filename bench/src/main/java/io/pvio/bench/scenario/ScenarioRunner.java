@@ -17,6 +17,7 @@ import org.HdrHistogram.Histogram;
 import io.pvio.backend.block.BlockBackCounters;
 import io.pvio.backend.block.BlockBackOptions;
 import io.pvio.backend.block.BlockDataPath;
+import io.pvio.backend.block.BlockStore;
 import io.pvio.backend.block.FileBlockStore;
 import io.pvio.bench.machine.GuestOptions;
 import io.pvio.bench.machine.MachineOptions;
@@ -36,7 +37,14 @@ import io.pvio.machine.memory.MachineMemory;
  * boots the {@link PvMachine} with dom0 and the guests and plugs every disk (each waits for its xenbus handshake);
  * runs every disk's workload through its {@code BlockFront} at once, with a progress line each second; reads every
  * block a verified workload wrote back from its image file; runs the native baseline of every disk at once on its
- * image; and returns the {@link ScenarioReport}. Temporary images are deleted at the end, whatever happens.
+ * image, at the workload's queue depth ({@link NativeDiskWorkload}); and returns the {@link ScenarioReport}.
+ * Temporary images are deleted at the end, whatever happens.
+ * <p>
+ * With {@link Scenario.Backend#oDirect() O_DIRECT} every image is opened with it: blkback's {@link FileBlockStore},
+ * whose logical block size is then the file system's block size (so the guest's I/O is aligned for O_DIRECT), the
+ * native baseline and the read-back check. Temporary images then go in a directory under the first of
+ * {@code java.io.tmpdir} and {@code /var/tmp} that accepts O_DIRECT. An image on a file system that refuses it, or a
+ * workload block size that is not a multiple of the file system's block size, is a {@link ScenarioException}.
  */
 public final class ScenarioRunner
 {
@@ -86,16 +94,20 @@ public final class ScenarioRunner
         Path tempDir = null;
         try
         {
-            for (final Scenario.Guest guest : scenario.guests())
+            final boolean direct = scenario.backend().oDirect();
+            for (int g = 0; g < scenario.guests().size(); g++)
             {
-                for (final Scenario.Disk disk : guest.disks())
+                final Scenario.Guest guest = scenario.guests().get(g);
+                for (int d = 0; d < guest.disks().size(); d++)
                 {
+                    final Scenario.Disk disk = guest.disks().get(d);
                     if (Scenario.ImageKind.TEMPORARY == disk.imageKind() && null == tempDir)
                     {
-                        tempDir = Files.createTempDirectory("pvio-run-");
+                        tempDir = temporaryDirectory(direct);
                         tempDir.toFile().deleteOnExit();
                     }
-                    plans.add(Plan.open(guest, disk, plans.size(), tempDir));
+                    plans.add(Plan.open(guest, disk, plans.size(), tempDir, direct,
+                        "guests[" + g + "].disks[" + d + ']'));
                 }
             }
             final Hypercalls hypercalls = runSplitDriver(plans);
@@ -123,6 +135,59 @@ public final class ScenarioRunner
         }
     }
 
+    /**
+     * A new directory for temporary images: under {@code java.io.tmpdir}, or with O_DIRECT under the first of it and
+     * {@code /var/tmp} whose file system accepts O_DIRECT.
+     */
+    private static Path temporaryDirectory(final boolean direct) throws IOException
+    {
+        if (!direct)
+        {
+            return Files.createTempDirectory("pvio-run-");
+        }
+        final Path tmp = Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().normalize();
+        final Path varTmp = Path.of("/var/tmp");
+        final List<String> refused = new ArrayList<>();
+        for (final Path parent : tmp.equals(varTmp) ? List.of(tmp) : List.of(tmp, varTmp))
+        {
+            if (!Files.isDirectory(parent))
+            {
+                continue;
+            }
+            try
+            {
+                final Path dir = Files.createTempDirectory(parent, "pvio-run-");
+                final String refusal = directRefusal(dir);
+                if (null == refusal)
+                {
+                    return dir;
+                }
+                Files.deleteIfExists(dir);
+                refused.add(parent + " (" + refusal + ")");
+            }
+            catch (final IOException ex)
+            {
+                refused.add(parent + " (" + ex + ")");
+            }
+        }
+        throw new ScenarioException("backend.o-direct: no directory for temporary images accepts O_DIRECT (tried " +
+            String.join(", ", refused) + "); give each disk an image: on a file system that does, or point " +
+            "java.io.tmpdir at one (PVIO_JAVA_OPTS=-Djava.io.tmpdir=DIR)");
+    }
+
+    /** Why a directory's files cannot use O_DIRECT, or null if they can. */
+    private static String directRefusal(final Path dir)
+    {
+        try
+        {
+            return FileBlockStore.supportsDirectIo(dir) ? null : Files.getFileStore(dir).type() + " refuses O_DIRECT";
+        }
+        catch (final IOException ex)
+        {
+            return ex.toString();
+        }
+    }
+
     private Hypercalls runSplitDriver(final List<Plan> plans) throws InterruptedException
     {
         try (PvMachine machine = PvMachine.start(frames(scenario.machineMemory()), frames(scenario.dom0Memory()),
@@ -142,8 +207,9 @@ public final class ScenarioRunner
             }
             for (final Plan plan : plans)
             {
-                out.printf(Locale.ROOT, "  %s: %s %s, %d queue(s) x %d ring page(s), persistent grants %s, " +
+                out.printf(Locale.ROOT, "  %s: %s %s%s, %d queue(s) x %d ring page(s), persistent grants %s, " +
                     "indirect segments %d; %s%n", plan.label, size(plan.diskBytes), plan.imageText(),
+                    plan.store.isDirect() ? " (O_DIRECT, " + plan.store.sectorSize() + "-byte sectors)" : "",
                     plan.disk.front().queues(), plan.disk.front().ringPages(),
                     plan.disk.front().persistentGrants() ? "on" : "off", plan.disk.front().maxIndirectSegments(),
                     describe(plan.spec.workload()));
@@ -270,7 +336,7 @@ public final class ScenarioRunner
             if (null != plan.versions && !plan.spec.readOnly())
             {
                 final long[] result = NativeDiskWorkload.checkImage(plan.image, plan.versions,
-                    plan.spec.workload().blockSize(), plan.spec.workload().seed());
+                    plan.spec.workload().blockSize(), plan.spec.workload().seed(), plan.store.isDirect());
                 plan.imageChecked = result[0];
                 plan.imageMismatches = result[1];
             }
@@ -285,7 +351,7 @@ public final class ScenarioRunner
             if (plan.spec.workload().baseline())
             {
                 plan.baseline = new NativeDiskWorkload(plan.image, plan.spec.workload(), plan.diskBytes,
-                    plan.negotiated.queues(), NATIVE_STREAM * (plan.index + 1), plan.versions);
+                    NATIVE_STREAM * (plan.index + 1), plan.versions, plan.store.isDirect());
                 lanes.add(new Lane(plan.label, plan.spec.workload(), plan.baseline, () -> "native on " + plan.image));
             }
         }
@@ -589,7 +655,7 @@ public final class ScenarioRunner
     {
         return dataPath(b.dataPath()) + ", persistent grants " + (b.persistentGrants() ? "on" : "off") +
             ", indirect segments " + b.maxIndirectSegments() + ", up to " + b.maxQueues() + " queues, ring order up" +
-            " to " + b.maxRingPageOrder();
+            " to " + b.maxRingPageOrder() + (b.oDirect() ? ", images opened O_DIRECT" : "");
     }
 
     static String describe(final Scenario.Workload w)
@@ -679,30 +745,66 @@ public final class ScenarioRunner
             this.store = store;
         }
 
-        static Plan open(final Scenario.Guest guest, final Scenario.Disk spec, final int index, final Path tempDir)
+        static Plan open(
+            final Scenario.Guest guest, final Scenario.Disk spec, final int index, final Path tempDir,
+            final boolean direct, final String where) throws IOException
+        {
+            final boolean temporary = Scenario.ImageKind.TEMPORARY == spec.imageKind();
+            final Path image = temporary ? tempDir.resolve(guest.name() + '-' + spec.devid() + ".img") : spec.image();
+            final int sectorSize = direct ? directSectorSize(spec, image, where) : BlockStore.SECTOR_SIZE;
+            try
+            {
+                switch (spec.imageKind())
+                {
+                    case TEMPORARY:
+                    {
+                        image.toFile().deleteOnExit();
+                        FileBlockStore store = FileBlockStore.createSparse(image, spec.size(), sectorSize, direct);
+                        if (spec.readOnly())
+                        {
+                            store.close();
+                            store = FileBlockStore.open(image, true, sectorSize, direct);
+                        }
+                        return new Plan(guest, spec, index, image, true, store);
+                    }
+                    case CREATED:
+                        return new Plan(guest, spec, index, image, false,
+                            FileBlockStore.createSparse(image, spec.size(), sectorSize, direct));
+                    default:
+                        return new Plan(guest, spec, index, image, false,
+                            FileBlockStore.open(image, spec.readOnly(), sectorSize, direct));
+                }
+            }
+            catch (final FileBlockStore.DirectIoUnsupportedException ex)
+            {
+                throw new ScenarioException(where + ".image: " + ex.getMessage() + "; put the image on a file " +
+                    "system that supports O_DIRECT, or set backend.o-direct: false");
+            }
+        }
+
+        /**
+         * The logical block size of a direct store: the image's file system's block size, which the workload's
+         * block size must be a multiple of.
+         */
+        private static int directSectorSize(final Scenario.Disk spec, final Path image, final String where)
             throws IOException
         {
-            switch (spec.imageKind())
+            final int alignment = FileBlockStore.directAlignment(
+                Scenario.ImageKind.EXISTING == spec.imageKind() ? image : image.getParent());
+            if (alignment < BlockStore.SECTOR_SIZE || alignment > BlockStore.MAX_SECTOR_SIZE)
             {
-                case TEMPORARY:
-                {
-                    final Path image = tempDir.resolve(guest.name() + '-' + spec.devid() + ".img");
-                    image.toFile().deleteOnExit();
-                    FileBlockStore store = FileBlockStore.createSparse(image, spec.size());
-                    if (spec.readOnly())
-                    {
-                        store.close();
-                        store = FileBlockStore.open(image, true);
-                    }
-                    return new Plan(guest, spec, index, image, true, store);
-                }
-                case CREATED:
-                    return new Plan(guest, spec, index, spec.image(), false,
-                        FileBlockStore.createSparse(spec.image(), spec.size()));
-                default:
-                    return new Plan(guest, spec, index, spec.image(), false,
-                        FileBlockStore.open(spec.image(), spec.readOnly()));
+                throw new ScenarioException(where + ".image: " + image + ": the file system's block size is " +
+                    alignment + " bytes; backend.o-direct needs one from " + BlockStore.SECTOR_SIZE + " to " +
+                    BlockStore.MAX_SECTOR_SIZE);
             }
+            final int blockSize = spec.workload().blockSize();
+            if (0 != blockSize % alignment)
+            {
+                throw new ScenarioException(where + ".workload.block-size: expected a multiple of " + alignment +
+                    " (the block size of the file system of " + image + ", which backend.o-direct needs), got " +
+                    blockSize);
+            }
+            return alignment;
         }
 
         void attach(final PvMachine machine, final PvGuest pvGuest, final BlockBackOptions back)
@@ -725,8 +827,8 @@ public final class ScenarioRunner
         {
             final ScenarioReport.Measured measured = measured(pv.stats(), pv.inFlight());
             final ScenarioReport.NativeBaseline nativeBaseline = null == baseline ? null :
-                new ScenarioReport.NativeBaseline(baseline.inFlight(), measured(baseline.stats(), baseline.inFlight()),
-                verify(baseline.stats(), 0, 0));
+                new ScenarioReport.NativeBaseline(baseline.queueDepth(), baseline.inFlight(), baseline.direct(),
+                measured(baseline.stats(), baseline.inFlight()), verify(baseline.stats(), 0, 0));
             final long requests = counted.requests();
             final ScenarioReport.Derived derived = new ScenarioReport.Derived(ratio(requests, counted.ios()),
                 ratio(counted.notificationsFrontToBack(), requests),

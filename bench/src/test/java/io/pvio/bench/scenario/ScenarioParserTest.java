@@ -90,6 +90,19 @@ class ScenarioParserTest
         }
     }
 
+    @ParameterizedTest
+    @CsvSource({ "true,true", "false,false" })
+    void shouldReadODirect(final String text, final boolean direct)
+    {
+        final Scenario s = ScenarioParser.parse("backend: {o-direct: " + text + "}\nguests: [{disks: [{}]}]", false,
+            "t");
+        assertEquals(direct, s.backend().oDirect());
+        assertEquals(new Scenario.Backend(BlockDataPath.GRANT_MAP, true, 256, 4, 4, direct), s.backend());
+        final Scenario json = ScenarioParser.parse("{\"backend\": {\"o-direct\": " + text + "}, \"guests\": " +
+            "[{\"disks\": [{}]}]}", true, "t");
+        assertEquals(direct, json.backend().oDirect());
+    }
+
     @Test
     void shouldFillEveryOmittedFieldWithItsDefault()
     {
@@ -97,7 +110,7 @@ class ScenarioParserTest
         assertEquals("", s.description());
         assertEquals(512L << 20, s.machineMemory());
         assertEquals(64L << 20, s.dom0Memory());
-        assertEquals(new Scenario.Backend(BlockDataPath.GRANT_MAP, true, 256, 4, 4), s.backend());
+        assertEquals(new Scenario.Backend(BlockDataPath.GRANT_MAP, true, 256, 4, 4, false), s.backend());
         final Scenario.Guest g = s.guests().get(0);
         assertEquals("guest1", g.name());
         assertEquals(64L << 20, g.memory());
@@ -304,6 +317,13 @@ class ScenarioParserTest
             "got 0",
         "backend: {data-path: dma}\\nguests: [{disks: [{}]}]|backend.data-path: expected one of grant-map, " +
             "grant-copy, got \"dma\"",
+        "backend: {o-direct: yes please}\\nguests: [{disks: [{}]}]|backend.o-direct: expected true or false, got " +
+            "\"yes please\"",
+        "backend: {o-direct: 1}\\nguests: [{disks: [{}]}]|backend.o-direct: expected true or false, got 1",
+        "backend: {o-direct: \"true\"}\\nguests: [{disks: [{}]}]|backend.o-direct: expected true or false, got " +
+            "\"true\"",
+        "machine: {o-direct: true}\\nguests: [{disks: [{}]}]|machine.o-direct: unknown field (expected one of: " +
+            "memory, dom0-memory, cpus, dom0-vcpus, execution, slice, tick)",
         "backend: {max-ring-page-order: 5}\\nguests: [{disks: [{}]}]|backend.max-ring-page-order: expected a " +
             "whole number from 0 to 4, got 5",
         "backend: {max-indirect-segments: 5000}\\nguests: [{disks: [{}]}]|backend.max-indirect-segments: expected " +

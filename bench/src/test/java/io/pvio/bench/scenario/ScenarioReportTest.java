@@ -46,6 +46,9 @@ class ScenarioReportTest
         assertEquals(0.02, disk.get("derived").get("notificationsBackToFrontPerRequest").asDouble());
         assertEquals(0.5, disk.get("derived").get("pvToNativeIops").asDouble());
         assertEquals(2, disk.get("nativeBaseline").get("threads").asInt());
+        assertEquals(2, disk.get("nativeBaseline").get("queueDepth").asInt());
+        assertFalse(disk.get("nativeBaseline").get("direct").asBoolean());
+        assertNull(disk.get("nativeBaseline").get("scheme"), "the scheme is words, not a figure");
         assertEquals(300_000.0, disk.get("nativeBaseline").get("measured").get("iops").asDouble());
         assertTrue(disk.get("verify").get("firstError").isNull());
         assertEquals(12, tree.get("dom0").get("byKind").get("GRANT_MAP").asLong());
@@ -81,6 +84,8 @@ class ScenarioReportTest
         assertTrue(out.contains("g1/51712"), out);
         assertTrue(out.contains("150,000"), out);
         assertTrue(out.contains("0.50"), "PV/native ratio: " + out);
+        assertTrue(out.contains("at the workload's queue depth: one thread per I/O in flight"), out);
+        assertTrue(out.contains("0.50  native, depth 2 (2 threads, one synchronous I/O each), page cache"), out);
         assertTrue(out.contains("GRANT_MAP 12"), out);
         assertTrue(out.contains("Result: clean"), out);
         assertTrue(out.contains("CPU over the split-driver workload: 2 physical CPU(s)"), out);
@@ -91,6 +96,19 @@ class ScenarioReportTest
         sample(3, 0).print(new PrintWriter(failed));
         assertTrue(failed.toString().contains("3 mismatches"), failed.toString());
         assertTrue(failed.toString().contains("Result: FAILED"), failed.toString());
+    }
+
+    @Test
+    void shouldSayHowTheNativeBaselineRan()
+    {
+        final ScenarioReport.Measured m = ScenarioRunner.measured(new WorkloadStats(), 32);
+        final ScenarioReport.Verify v = new ScenarioReport.Verify(false, 0, 0, 0, null, 0, 0);
+        assertEquals("native, depth 32 (32 threads, one synchronous I/O each), O_DIRECT",
+            new ScenarioReport.NativeBaseline(32, 32, true, m, v).scheme());
+        assertEquals("native, depth 1 (1 thread, one synchronous I/O each), page cache",
+            new ScenarioReport.NativeBaseline(1, 1, false, m, v).scheme());
+        assertEquals("native, depth 2 (2 threads, one synchronous I/O each; queue depth 32 clamped to the disk's 2 " +
+            "blocks), page cache", new ScenarioReport.NativeBaseline(32, 2, false, m, v).scheme());
     }
 
     @Test
@@ -132,7 +150,8 @@ class ScenarioReportTest
             "random 4 KiB", new ScenarioReport.Negotiated(2, 1, true, 256, "grant-map"), pv, counted,
             new ScenarioReport.Derived(1.0, 0.00025, 0.02, 0, 0, 0.5),
             new ScenarioReport.Verify(true, 12_000, mismatches, errors, 0 == errors ? null : "boom", 4000, 0),
-            new ScenarioReport.NativeBaseline(2, nat, new ScenarioReport.Verify(true, 20_000, 0, 0, null, 0, 0)));
+            new ScenarioReport.NativeBaseline(2, 2, false, nat,
+            new ScenarioReport.Verify(true, 20_000, 0, 0, null, 0, 0)));
         final ScenarioReport.DiskReport second = new ScenarioReport.DiskReport("g2/51712", 51712, "/tmp/x.img",
             "sequential 64 KiB", new ScenarioReport.Negotiated(1, 4, false, 0, "grant-copy"), pv, counted,
             new ScenarioReport.Derived(2.0, 0.1, 0.2, 2, 1, null),

@@ -12,11 +12,15 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.pvio.backend.block.FileBlockStore;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Scenarios run end to end on a {@link io.pvio.bench.machine.PvMachine}: two guests with verified workloads through
@@ -80,7 +84,10 @@ class ScenarioRunnerTest
         assertTrue(one.verify().imageBlocksChecked() > 500, "every written block is read back from the image");
         assertEquals(0, one.verify().imageMismatches());
         assertNotNull(one.nativeBaseline());
-        assertEquals(2, one.nativeBaseline().threads(), "one native thread per queue");
+        assertEquals(16, one.nativeBaseline().threads(), "one native thread per I/O in flight at the queue depth");
+        assertEquals(16, one.nativeBaseline().queueDepth());
+        assertEquals(16, one.nativeBaseline().measured().inFlight());
+        assertFalse(one.nativeBaseline().direct());
         assertEquals(2000, one.nativeBaseline().measured().ios());
         assertTrue(one.nativeBaseline().verify().readsChecked() > 500);
         assertTrue(one.derived().pvToNativeIops() > 0);
@@ -95,6 +102,7 @@ class ScenarioRunnerTest
         assertEquals(two.counted().backGrantMaps(), two.counted().backGrantUnmaps());
         assertTrue(two.counted().backGrantMaps() >= 400 * 16);
         assertEquals(0, two.verify().mismatches());
+        assertEquals(4, two.nativeBaseline().threads(), "queue depth 4, whatever the queue count");
 
         assertTrue(report.dom0().byKind().getOrDefault("GRANT_MAP", 0L) >= 400 * 16, report.dom0().toString());
         assertTrue(report.dom0().total() > 0);
@@ -106,6 +114,7 @@ class ScenarioRunnerTest
         assertTrue(printed.contains("] split driver:"), printed);
         assertTrue(printed.contains("] native:"), printed);
         assertTrue(printed.contains("Result: clean"), printed);
+        assertTrue(printed.contains("native, depth 16 (16 threads, one synchronous I/O each), page cache"), printed);
         assertEquals(tempBefore, runDirectories(), "temporary images are deleted");
 
         final Path json = dir.resolve("report.json");
@@ -147,6 +156,109 @@ class ScenarioRunnerTest
         assertTrue(existing.verify().readsChecked() < firstChecked,
             "reads of blocks not written in this run are not checked: " + existing.verify());
         assertTrue(existing.verify().imageBlocksChecked() > 0);
+    }
+
+    @Test
+    void shouldRunEveryImageWithODirectAndTheBaselineAtTheQueueDepth() throws Exception
+    {
+        final Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        assumeTrue(FileBlockStore.supportsDirectIo(tmp) || FileBlockStore.supportsDirectIo(Path.of("/var/tmp")),
+            "neither " + tmp + " nor /var/tmp accepts O_DIRECT, so temporary images cannot use it");
+        final Path imageDir = FileBlockStore.supportsDirectIo(dir) ? dir : Files.createTempDirectory(
+            Path.of("target").toAbsolutePath(), "pvio-runner-direct-");
+        assumeTrue(FileBlockStore.supportsDirectIo(imageDir), "no directory for a created image accepts O_DIRECT");
+        final Path image = imageDir.resolve("direct.img");
+        final String yaml = String.join("\n",
+            "machine: {memory: 128M}",
+            "backend: {o-direct: true}",
+            "guests:",
+            "  - name: temp",
+            "    memory: 16M",
+            "    disks: [{size: 8M, workload: {queue-depth: 8, read-share: 0.5, count: 2000, seed: 4}}]",
+            "  - name: kept",
+            "    memory: 16M",
+            "    disks: [{image: " + image + ", size: 8M, frontend: {queues: 2},",
+            "             workload: {block-size: 8K, queue-depth: 12, read-share: 0.5, count: 1500, seed: 5}}]",
+            "");
+        final List<Path> tempBefore = runDirectories();
+        final StringWriter text = new StringWriter();
+        final PrintWriter out = new PrintWriter(text, true);
+        final ScenarioReport report = new ScenarioRunner(ScenarioParser.parse(yaml, false, "direct"), "direct", out,
+            false).run();
+        report.print(out);
+        final String printed = text.toString();
+
+        assertTrue(report.clean(), printed);
+        final int alignment = FileBlockStore.directAlignment(imageDir);
+        assertTrue(printed.contains("images opened O_DIRECT"), printed);
+        assertTrue(printed.contains("temporary image (O_DIRECT, "), printed);
+        assertTrue(printed.contains("image " + image + " (O_DIRECT, " + alignment + "-byte sectors)"), printed);
+        final ScenarioReport.DiskReport temp = report.guests().get(0).disks().get(0);
+        final ScenarioReport.DiskReport kept = report.guests().get(1).disks().get(0);
+        for (final ScenarioReport.DiskReport disk : List.of(temp, kept))
+        {
+            assertTrue(disk.nativeBaseline().direct(), disk.toString());
+            assertEquals(disk.measured().inFlight(), disk.nativeBaseline().threads(),
+                "the baseline keeps as many I/Os in flight as the split driver");
+            assertEquals(0, disk.verify().mismatches());
+            assertTrue(disk.verify().imageBlocksChecked() > 0, "written blocks read back with O_DIRECT");
+            assertTrue(disk.nativeBaseline().verify().readsChecked() > 0);
+            assertEquals(0, disk.nativeBaseline().verify().errors(), disk.nativeBaseline().verify().firstError());
+        }
+        assertEquals(8, temp.nativeBaseline().threads());
+        assertEquals(12, kept.nativeBaseline().threads(), "the queue depth, not the 2 queues");
+        assertTrue(printed.contains("native, depth 12 (12 threads, one synchronous I/O each), O_DIRECT"), printed);
+        assertEquals(tempBefore, runDirectories(), "temporary images are deleted");
+        Files.delete(image);
+        if (!imageDir.equals(dir))
+        {
+            Files.delete(imageDir);
+        }
+    }
+
+    @Test
+    void shouldNameTheImageWhenItsFileSystemRefusesODirect() throws Exception
+    {
+        final Path tmpfs = Path.of("/dev/shm");
+        assumeTrue(Files.isDirectory(tmpfs) && Files.isWritable(tmpfs), tmpfs + " is not a writable directory");
+        assumeTrue(!FileBlockStore.supportsDirectIo(tmpfs), "tmpfs at " + tmpfs + " accepts O_DIRECT on this " +
+            "kernel (Linux 6.6 or later), so there is no refusal to report");
+        final Path image = tmpfs.resolve("pvio-runner-" + ProcessHandle.current().pid() + ".img");
+        final String yaml = "machine: {memory: 128M}\nbackend: {o-direct: true}\n" +
+            "guests: [{memory: 16M, disks: [{image: " + image + ", size: 8M, workload: {count: 100}}]}]\n";
+        try
+        {
+            final ScenarioException ex = assertThrows(ScenarioException.class, () -> new ScenarioRunner(
+                ScenarioParser.parse(yaml, false, "tmpfs"), "tmpfs", new PrintWriter(new StringWriter()), false)
+                .run());
+            assertTrue(ex.getMessage().startsWith("guests[0].disks[0].image: " + image + ": the file system (tmpfs) " +
+                "does not support O_DIRECT"), ex.getMessage());
+            assertTrue(ex.getMessage().endsWith("put the image on a file system that supports O_DIRECT, or set " +
+                "backend.o-direct: false"), ex.getMessage());
+            assertFalse(Files.exists(image), "the image it could not open is not left behind");
+        }
+        finally
+        {
+            Files.deleteIfExists(image);
+        }
+    }
+
+    @Test
+    void shouldRefuseABlockSizeODirectCannotUse() throws Exception
+    {
+        final Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        assumeTrue(FileBlockStore.supportsDirectIo(tmp), tmp + " does not accept O_DIRECT");
+        final int alignment = FileBlockStore.directAlignment(tmp);
+        assumeTrue(alignment > 512, "the file system's block is 512 bytes: every block size suits O_DIRECT");
+        final String yaml = "machine: {memory: 128M}\nbackend: {o-direct: true}\n" +
+            "guests: [{memory: 16M, disks: [{size: 8M}, {size: 8M, workload: {block-size: 512, count: 100}}]}]\n";
+        final List<Path> tempBefore = runDirectories();
+        final ScenarioException ex = assertThrows(ScenarioException.class, () -> new ScenarioRunner(
+            ScenarioParser.parse(yaml, false, "small"), "small", new PrintWriter(new StringWriter()), false).run());
+        assertTrue(ex.getMessage().startsWith("guests[0].disks[1].workload.block-size: expected a multiple of " +
+            alignment + " (the block size of the file system of "), ex.getMessage());
+        assertTrue(ex.getMessage().endsWith(", which backend.o-direct needs), got 512"), ex.getMessage());
+        assertEquals(tempBefore, runDirectories(), "nothing is left behind");
     }
 
     private static List<Path> runDirectories() throws Exception
