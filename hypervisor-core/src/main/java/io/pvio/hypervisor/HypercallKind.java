@@ -64,5 +64,7 @@ public enum HypercallKind
     /** {@code XEN_DOMCTL_scheduler_op}: a domain's weight and cap. */
     DOMCTL_SCHEDULER_OP,
     /** {@code memory_op} reservation changes. */
-    MEMORY_OP
+    MEMORY_OP,
+    /** {@code HYPERVISOR_dm_op}: a device model's call for its target (ioreq server setup, {@code inject_msi}). */
+    DM_OP
 }

@@ -285,6 +285,20 @@ public final class EventChannels
     }
 
     /**
+     * Sets one of the owner's ports pending on behalf of a hypervisor service, as Xen's
+     * {@code notify_via_xen_event_channel}: the ioreq server raises the device model's port this way for each request.
+     * Lock-free and allocation-free; any thread.
+     *
+     * @param port a port of the owner, 1 to {@link #MAX_PORTS} - 1.
+     * @throws HypercallException EINVAL if the port is out of range.
+     */
+    public void raiseFromHypervisor(final int port)
+    {
+        checkPort(port, SEND);
+        raise(port);
+    }
+
+    /**
      * Closes every port of the owner as it dies: interdomain peers go back to unbound for the owner, so their sends
      * are dropped from now on (the owner can never bind again); handlers are dropped, and the event loop stops. A
      * handler the loop had already picked up may still finish; it gets ESRCH from any hypercall. Called by the

@@ -10,6 +10,7 @@ import io.pvio.machine.cpu.CpuPlatform;
 import io.pvio.machine.cpu.CpuRegisters;
 import io.pvio.machine.cpu.DeviceBus;
 import io.pvio.machine.cpu.GuestCpu;
+import io.pvio.machine.cpu.IoPending;
 import io.pvio.machine.cpu.PvCall;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.SingleWriterRecorder;
@@ -115,6 +116,10 @@ public final class Vcpu implements CpuPlatform
 
     // ---- owned by the thread running the vCPU ----
     private PhysicalCpu pcpu;
+    /** The task stopped inside a device access ({@link IoPending}) and what it waits for; null when none. */
+    private VcpuTask stalled;
+    private DeviceWait deviceWait;
+    private long deviceStalls;
     private boolean blockRequested;
     private boolean yieldRequested;
     private boolean virqTimerBound;
@@ -406,6 +411,44 @@ public final class Vcpu implements CpuPlatform
         }
     }
 
+    /**
+     * What a vCPU stopped inside a device access waits for.
+     */
+    @FunctionalInterface
+    public interface DeviceWait
+    {
+        /**
+         * Whether the device has answered, so the access can complete. Called on the vCPU's thread.
+         *
+         * @return true once answered.
+         */
+        boolean answered();
+    }
+
+    /**
+     * Called on this vCPU's thread by a device bus that forwarded an access and is about to throw
+     * {@link IoPending}: the vCPU then blocks, running nothing else and taking no interrupt, until {@code wait}
+     * says the device answered and a {@link #wake()} came; then it runs the stopped task again, which re-issues the
+     * access (see {@link IoPending}'s retry contract).
+     *
+     * @param wait what the access waits for.
+     */
+    public void awaitDevice(final DeviceWait wait)
+    {
+        deviceWait = Objects.requireNonNull(wait, "wait");
+    }
+
+    /**
+     * Times a task of this vCPU stopped inside a device access to wait for a device model. Any thread (an
+     * approximate, recent value).
+     *
+     * @return the count.
+     */
+    public long deviceStalls()
+    {
+        return deviceStalls;
+    }
+
     // ------------------------------------------------------------------------------------------------ the run loop
 
     /**
@@ -441,14 +484,19 @@ public final class Vcpu implements CpuPlatform
                 wakeRecorder.recordValue(Math.min(System.nanoTime() - wokenAt, MAX_LATENCY_NANOS));
                 wokenAt = 0;
             }
-            int work = cpu.enterGuest();
             final VcpuTask[] tasks = this.tasks;
-            for (int i = 0; i < tasks.length; i++)
+            int work = 0;
+            // a vCPU stopped inside an instruction runs nothing else, and takes no interrupt, until it completes
+            if (null == stalled || resumeStalled())
             {
-                work += runTask(tasks[i]);
-                if (blockRequested || yieldRequested)
+                work = cpu.enterGuest();
+                for (int i = 0; i < tasks.length; i++)
                 {
-                    break;
+                    work += runTask(tasks[i]);
+                    if (blockRequested || yieldRequested || null != stalled)
+                    {
+                        break;
+                    }
                 }
             }
             // release: the pass is over; a remover's volatile read sees the change
@@ -473,6 +521,17 @@ public final class Vcpu implements CpuPlatform
                     outcome = OUT_PREEMPT;
                     break;
                 }
+            }
+            if (null != stalled)
+            {
+                // volatile read of the answer after the state read at the pass's start: an answer published after
+                // it comes with a wake that turns RUNNING into RUNNING_WOKEN, so the CAS below fails and we look again
+                if (deviceWait.answered() || !STATE.compareAndSet(this, RUNNING, BLOCKING))
+                {
+                    continue;
+                }
+                outcome = OUT_BLOCK;
+                break;
             }
             if (work > 0 && !blockRequested)
             {
@@ -514,11 +573,41 @@ public final class Vcpu implements CpuPlatform
         return outcome;
     }
 
+    /**
+     * Runs the stalled task again if its device has answered, which completes the instruction it stopped in.
+     *
+     * @return true if the vCPU is no longer stalled.
+     */
+    private boolean resumeStalled()
+    {
+        if (!deviceWait.answered())
+        {
+            return false;
+        }
+        final VcpuTask task = stalled;
+        stalled = null;
+        deviceWait = null;
+        runTask(task);
+        return null == stalled;
+    }
+
     private int runTask(final VcpuTask task)
     {
         try
         {
             return task.doWork();
+        }
+        catch (final IoPending pending)
+        {
+            if (null == deviceWait)
+            {
+                taskFailed(task, new IllegalStateException(name + ": " + task.roleName() +
+                    " stopped for a device that did not say what it waits for (Vcpu.awaitDevice)"));
+                return 1;
+            }
+            stalled = task;
+            deviceStalls++;
+            return 0;
         }
         catch (final Throwable ex)
         {

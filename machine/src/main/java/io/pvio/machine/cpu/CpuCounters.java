@@ -32,7 +32,9 @@ public final class CpuCounters
     static final int BOUNCES = 7;
     /** Slot: modeled cycles. */
     static final int CYCLES = 8;
-    private static final int FIXED = 9;
+    /** Slot: accesses forwarded to a device model that the vCPU waited for (full mode ioreqs). */
+    static final int DEVICE_MODEL_ACCESSES = 9;
+    private static final int FIXED = 10;
     private static final int EXIT_BASE = FIXED;
     private static final int CALL_BASE = EXIT_BASE + ExitReason.all().length;
     private static final int SLOTS = CALL_BASE + PvCall.all().length;
@@ -123,6 +125,16 @@ public final class CpuCounters
             n += calls(call);
         }
         return n;
+    }
+
+    /**
+     * Device accesses forwarded to a device model (an ioreq each) that the vCPU stopped for (full mode).
+     *
+     * @return the count.
+     */
+    public long deviceModelAccesses()
+    {
+        return read(DEVICE_MODEL_ACCESSES);
     }
 
     /**

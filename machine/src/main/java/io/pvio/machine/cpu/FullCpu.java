@@ -11,6 +11,9 @@ import io.pvio.machine.CostModel;
  */
 final class FullCpu extends GuestCpu
 {
+    /** True while the vCPU is stopped inside a device access that a device model has yet to answer. */
+    private boolean awaitingDevice;
+
     FullCpu(final CpuPlatform platform, final CostModel cost)
     {
         super(CpuMode.FULL, platform, cost);
@@ -78,39 +81,25 @@ final class FullCpu extends GuestCpu
     @Override
     public long in(final int port, final int size)
     {
-        exit(ExitReason.IO_INSTRUCTION);
-        counters.add(CpuCounters.CYCLES, cost.portEmulation());
-        final long value = platform.portRead(port, size);
-        reenter();
-        return value;
+        return access(ExitReason.IO_INSTRUCTION, false, port, size, false, 0);
     }
 
     @Override
     public void out(final int port, final int size, final long value)
     {
-        exit(ExitReason.IO_INSTRUCTION);
-        counters.add(CpuCounters.CYCLES, cost.portEmulation());
-        platform.portWrite(port, size, value);
-        reenter();
+        access(ExitReason.IO_INSTRUCTION, false, port, size, true, value);
     }
 
     @Override
     public long mmioRead(final long address, final int size)
     {
-        exit(ExitReason.EPT_VIOLATION);
-        counters.add(CpuCounters.CYCLES, cost.portEmulation());
-        final long value = platform.mmioRead(address, size);
-        reenter();
-        return value;
+        return access(ExitReason.EPT_VIOLATION, true, address, size, false, 0);
     }
 
     @Override
     public void mmioWrite(final long address, final int size, final long value)
     {
-        exit(ExitReason.EPT_VIOLATION);
-        counters.add(CpuCounters.CYCLES, cost.portEmulation());
-        platform.mmioWrite(address, size, value);
-        reenter();
+        access(ExitReason.EPT_VIOLATION, true, address, size, true, value);
     }
 
     @Override
@@ -158,6 +147,61 @@ final class FullCpu extends GuestCpu
     public boolean hasDeliverable()
     {
         return platform.registers().interruptsEnabled() && apic.deliverable() >= 0;
+    }
+
+    /**
+     * One trapped device access: the exit, the hypervisor's decode, then the device (its emulation or a device model
+     * in dom0). An access forwarded to a device model may stop the vCPU with {@link IoPending}; the exit is counted
+     * once, when the guest executed the instruction, and the access re-issued after the answer completes it without
+     * another (Xen completes the ioreq in {@code hvm_do_resume}, before VM entry).
+     */
+    private long access(
+        final ExitReason reason, final boolean mmio, final long address, final int size, final boolean write,
+        final long value)
+    {
+        if (!awaitingDevice)
+        {
+            exit(reason);
+            counters.add(CpuCounters.CYCLES, cost.portEmulation());
+        }
+        final long result;
+        try
+        {
+            if (mmio)
+            {
+                if (write)
+                {
+                    platform.mmioWrite(address, size, value);
+                    result = 0;
+                }
+                else
+                {
+                    result = platform.mmioRead(address, size);
+                }
+            }
+            else if (write)
+            {
+                platform.portWrite((int)address, size, value);
+                result = 0;
+            }
+            else
+            {
+                result = platform.portRead((int)address, size);
+            }
+        }
+        catch (final IoPending pending)
+        {
+            if (!awaitingDevice)
+            {
+                awaitingDevice = true;
+                counters.add(CpuCounters.DEVICE_MODEL_ACCESSES, 1);
+                counters.add(CpuCounters.CYCLES, cost.deviceModelAccess());
+            }
+            throw pending;
+        }
+        awaitingDevice = false;
+        reenter();
+        return result;
     }
 
     /** VM entry after an exit: injects what is deliverable now. */
