@@ -221,6 +221,16 @@ public final class Vcpu implements CpuPlatform
     }
 
     /**
+     * The devices behind the vCPU's port and MMIO accesses now.
+     *
+     * @return the bus ({@link DeviceBus#NONE} unless one was set).
+     */
+    public DeviceBus deviceBus()
+    {
+        return deviceBus;
+    }
+
+    /**
      * Sets what is told when a task throws; the task is removed and the vCPU carries on.
      *
      * @param handler the handler, called on the vCPU's thread.
