@@ -203,6 +203,16 @@ public final class Ahci
     public static final int ATA_WRITE_FPDMA_QUEUED = 0x61;
     /** ATA FLUSH CACHE EXT. */
     public static final int ATA_FLUSH_CACHE_EXT = 0xEA;
+    /** ATA IDENTIFY DEVICE: one 512-byte data block describing the device (PIO data-in; here through the PRDs). */
+    public static final int ATA_IDENTIFY_DEVICE = 0xEC;
+    /** IDENTIFY data: byte offset of words 100 to 103, the LBA48 capacity in sectors (64-bit little endian). */
+    public static final int IDENTIFY_LBA48_CAPACITY = 200;
+    /** IDENTIFY data: byte offset of word 75, the queue depth minus one (bits 4:0). */
+    public static final int IDENTIFY_QUEUE_DEPTH = 150;
+    /** IDENTIFY data: byte offset of word 76, SATA capabilities ([8] NCQ supported). */
+    public static final int IDENTIFY_SATA_CAPS = 152;
+    /** IDENTIFY word 76: NCQ supported. */
+    public static final int IDENTIFY_SATA_NCQ = 1 << 8;
     /** Bytes per ATA sector. */
     public static final int SECTOR = 512;
     /** Sectors one command may move here (the HBA's bounce buffer): 128 KiB. */
