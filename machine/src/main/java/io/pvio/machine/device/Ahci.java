@@ -213,6 +213,16 @@ public final class Ahci
     public static final int IDENTIFY_SATA_CAPS = 152;
     /** IDENTIFY word 76: NCQ supported. */
     public static final int IDENTIFY_SATA_NCQ = 1 << 8;
+    /** IDENTIFY data: byte offset of word 106, physical/logical sector size ([13] several logical per physical). */
+    public static final int IDENTIFY_SECTOR_INFO = 212;
+    /** IDENTIFY word 106: the word is valid (bit 14 set, bit 15 clear). */
+    public static final int IDENTIFY_SECTOR_INFO_VALID = 1 << 14;
+    /** IDENTIFY word 106: several logical sectors per physical sector; bits 3:0 hold log2 of how many. */
+    public static final int IDENTIFY_SECTOR_INFO_MULTIPLE = 1 << 13;
+    /** Bytes of the IDENTIFY DEVICE data block. */
+    public static final int IDENTIFY_LENGTH = 512;
+    /** PxCMD: shift of the current command slot field (CCS, bits 12:8), the slot the HBA last worked on. */
+    public static final int PX_CMD_CCS_SHIFT = 8;
     /** Bytes per ATA sector. */
     public static final int SECTOR = 512;
     /** Sectors one command may move here (the HBA's bounce buffer): 128 KiB. */
