@@ -163,17 +163,32 @@ public final class BlockIo
         return discardSectors;
     }
 
-    DirectBuffer buffer()
+    /**
+     * The data buffer: the destination of a read, the source of a write; null for flush and discard.
+     *
+     * @return the buffer.
+     */
+    public DirectBuffer buffer()
     {
         return buffer;
     }
 
-    int offset()
+    /**
+     * Where in {@link #buffer()} the data starts.
+     *
+     * @return the offset.
+     */
+    public int offset()
     {
         return offset;
     }
 
-    BlockIoCallback callback()
+    /**
+     * Who is told when the I/O completes.
+     *
+     * @return the callback, null if none was set.
+     */
+    public BlockIoCallback callback()
     {
         return callback;
     }
