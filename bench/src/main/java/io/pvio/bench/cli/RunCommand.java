@@ -102,8 +102,19 @@ final class RunCommand implements Callable<Integer>
             }
         }
 
-        final ScenarioReport report = new ScenarioRunner(scenario, null == file ? "built-in default" :
-            file.toString(), out, null != System.console()).run();
+        final ScenarioReport report;
+        try
+        {
+            report = new ScenarioRunner(scenario, null == file ? "built-in default" : file.toString(), out,
+                null != System.console()).run();
+        }
+        catch (final ScenarioException ex)
+        {
+            // found only when the machine is built, e.g. an image's file system refusing O_DIRECT
+            err.println("pvio run: " + (null == file ? "" : file + ": ") + ex.getMessage());
+            err.flush();
+            return PvioCommand.EXIT_USAGE;
+        }
         report.print(out);
         if (null != json)
         {

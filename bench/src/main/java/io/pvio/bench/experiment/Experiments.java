@@ -8,6 +8,7 @@ import java.util.List;
 public final class Experiments
 {
     private static final List<Experiment> ALL = List.of(
+        new ExitsPerIoExperiment(),
         new PteUpdateExperiment(),
         new FaultDeliveryExperiment(),
         new EventDeliveryExperiment(),

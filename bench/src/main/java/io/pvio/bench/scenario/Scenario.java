@@ -38,7 +38,7 @@ public record Scenario(
             {
                 final Workload w = disk.workload();
                 disks.add(new Disk(disk.devid(), disk.size(), disk.image(), disk.imageKind(), disk.readOnly(),
-                    disk.frontend(), new Workload(w.random(), w.blockSize(), w.queueDepth(), w.readShare(),
+                    disk.io(), disk.frontend(), new Workload(w.random(), w.blockSize(), w.queueDepth(), w.readShare(),
                     durationNanos, 0, w.warmupNanos(), w.verify(), w.seed(), w.baseline())));
             }
             changed.add(new Guest(guest.name(), guest.memory(), guest.vcpus(), guest.mode(), guest.weight(),
@@ -122,12 +122,28 @@ public record Scenario(
      * @param image     the image file, or null for a {@link ImageKind#TEMPORARY temporary} image.
      * @param imageKind where the bytes live.
      * @param readOnly  whether the disk refuses writes.
-     * @param frontend  what the front end asks for.
+     * @param io        how the guest reaches it: the split driver or an emulated controller.
+     * @param frontend  what the front end asks for (split driver only).
      * @param workload  the workload.
      */
     public record Disk(
-        int devid, long size, Path image, ImageKind imageKind, boolean readOnly, Frontend frontend, Workload workload)
+        int devid, long size, Path image, ImageKind imageKind, boolean readOnly, Io io, Frontend frontend,
+        Workload workload)
     {
+    }
+
+    /**
+     * How a guest reaches a disk.
+     */
+    public enum Io
+    {
+        /** The split driver: blkfront in the guest, blkback in dom0, a shared ring, grants and event channels. */
+        PV,
+        /**
+         * An emulated AHCI controller: the guest's unmodified driver programs its registers, each access trapping to
+         * the device model in dom0 in full mode (reaching the device directly natively).
+         */
+        EMULATED
     }
 
     /**

@@ -27,6 +27,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.pvio.backend.block.BlockDataPath;
 import io.pvio.hypervisor.sched.CreditScheduler;
 import io.pvio.hypervisor.sched.SchedulerConfig;
+import io.pvio.machine.device.Ahci;
 import io.pvio.machine.vm.PagingMode;
 import io.pvio.ring.blkif.BlkifRequestDescriptor;
 import io.pvio.ring.blkif.BlkifXenbusKeys;
@@ -52,6 +53,8 @@ import io.pvio.ring.blkif.BlkifXenbusKeys;
  *         image: /path/to/raw.img       # an existing image (size defaults to the file's), or a new one to create
  *                                       # (size required; the file is kept)
  *         read-only: false
+ *         io: pv                        # the split driver, or emulated: an AHCI controller trapping to dom0's
+ *                                       # device model (mode full) or driven directly (mode native)
  *         frontend: { persistent-grants: true, indirect-segments: 256, queues: 1, ring-pages: 1 }
  *         workload: { pattern: random,  # or sequential
  *                     block-size: 4K, queue-depth: 32, read-share: 0.7,   # or 70%
@@ -302,7 +305,7 @@ public final class ScenarioParser
             final Set<Integer> devids = new HashSet<>();
             for (int d = 0; d < diskNodes.size(); d++)
             {
-                final Scenario.Disk disk = disk(diskNodes.get(d), FIRST_DEVID + 16 * d, images);
+                final Scenario.Disk disk = disk(diskNodes.get(d), FIRST_DEVID + 16 * d, images, mode, cpus);
                 if (!devids.add(disk.devid()))
                 {
                     throw diskNodes.get(d).error("devid", Integer.toString(disk.devid()),
@@ -344,9 +347,30 @@ public final class ScenarioParser
         return new Scenario.Cpus(vcpus, cpus, dom0Vcpus, slice, tick);
     }
 
-    private static Scenario.Disk disk(final Fields disk, final int defaultDevid, final Set<Path> images)
+    private static Scenario.Disk disk(
+        final Fields disk, final int defaultDevid, final Set<Path> images, final PagingMode mode,
+        final Scenario.Cpus cpus)
     {
-        disk.allow("devid", "size", "image", "read-only", "frontend", "workload");
+        disk.allow("devid", "size", "image", "read-only", "io", "frontend", "workload");
+        final Scenario.Io io = Scenario.Io.valueOf(disk.choice("io", "pv", "pv", "emulated").toUpperCase(Locale.ROOT));
+        if (Scenario.Io.EMULATED == io)
+        {
+            if (PagingMode.PARA == mode)
+            {
+                throw disk.error("io", "emulated", "pv in a para guest (it has no emulated devices; an emulated " +
+                    "disk needs the guest's mode native or full)");
+            }
+            if (!cpus.vcpus())
+            {
+                throw disk.error("io", "emulated", "pv with machine.execution: threads (an emulated device's " +
+                    "driver and model run on vCPUs)");
+            }
+            if (disk.has("frontend"))
+            {
+                throw disk.error("frontend", disk.text("frontend"), "no frontend settings on an emulated disk " +
+                    "(they configure the split driver)");
+            }
+        }
         final int devid = disk.integer("devid", defaultDevid, 1, Integer.MAX_VALUE);
         final String imageText = disk.string("image", null, false);
         final boolean readOnly = disk.bool("read-only", false);
@@ -406,9 +430,23 @@ public final class ScenarioParser
         {
             throw front.error("ring-pages", Integer.toString(ringPages), "1, 2, 4, 8 or 16");
         }
-        return new Scenario.Disk(devid, size, image, kind, readOnly,
-            new Scenario.Frontend(persistent, indirect, queues, ringPages), workload(disk.object("workload"), size,
-            readOnly));
+        final Scenario.Workload workload = workload(disk.object("workload"), size, readOnly);
+        if (Scenario.Io.EMULATED == io)
+        {
+            final Fields work = disk.object("workload");
+            if (workload.queueDepth() > Ahci.SLOTS)
+            {
+                throw work.error("queue-depth", Integer.toString(workload.queueDepth()), "at most " + Ahci.SLOTS +
+                    " on an emulated disk (the AHCI controller's command slots and NCQ tags)");
+            }
+            if (workload.blockSize() > Ahci.MAX_SECTORS * Ahci.SECTOR)
+            {
+                throw work.error("block-size", Integer.toString(workload.blockSize()), "at most " +
+                    Ahci.MAX_SECTORS * Ahci.SECTOR + " on an emulated disk (the most one AHCI command moves here)");
+            }
+        }
+        return new Scenario.Disk(devid, size, image, kind, readOnly, io,
+            new Scenario.Frontend(persistent, indirect, queues, ringPages), workload);
     }
 
     private static long diskSize(final Fields disk, final long fallback)

@@ -19,27 +19,32 @@ import com.fasterxml.jackson.databind.SerializationFeature;
  *
  * @param scenario where the scenario came from: a file name or {@code built-in default}.
  * @param machine  the machine that ran it.
- * @param cpu      every domain's CPU over the split-driver workload, or null when domains ran on threads of their own.
+ * @param cpu      every domain's CPU over the split-driver workload, or null when domains ran on threads of their own
+ *                 or no disk used the split driver.
+ * @param emulatedCpu every domain's CPU over the emulated-disk workload (run after the split driver's), or null if no
+ *                 disk was emulated.
  * @param guests   the guests, in scenario order.
  * @param dom0     dom0's hypercalls over the workload, for every disk it serves.
  * @param clean    whether every verified read matched, every written block was found in its image, and no I/O failed.
  */
 public record ScenarioReport(
-    String scenario, Machine machine, Cpu cpu, List<GuestReport> guests, Hypercalls dom0, boolean clean)
+    String scenario, Machine machine, Cpu cpu, Cpu emulatedCpu, List<GuestReport> guests, Hypercalls dom0,
+    boolean clean)
 {
     /**
      * A report; {@code clean} is worked out from the disks' verification results.
      *
      * @param scenario where the scenario came from.
      * @param machine  the machine that ran it.
-     * @param cpu      the domains' CPU, or null.
+     * @param cpu      the domains' CPU over the split-driver workload, or null.
+     * @param emulatedCpu the domains' CPU over the emulated-disk workload, or null.
      * @param guests   the guests.
      * @param dom0     dom0's hypercalls.
      * @return the report.
      */
     public static ScenarioReport of(
-        final String scenario, final Machine machine, final Cpu cpu, final List<GuestReport> guests,
-        final Hypercalls dom0)
+        final String scenario, final Machine machine, final Cpu cpu, final Cpu emulatedCpu,
+        final List<GuestReport> guests, final Hypercalls dom0)
     {
         boolean clean = true;
         for (final GuestReport guest : guests)
@@ -50,7 +55,7 @@ public record ScenarioReport(
                     disk.nativeBaseline().verify().passed());
             }
         }
-        return new ScenarioReport(scenario, machine, cpu, List.copyOf(guests), dom0, clean);
+        return new ScenarioReport(scenario, machine, cpu, emulatedCpu, List.copyOf(guests), dom0, clean);
     }
 
     /**
@@ -135,16 +140,66 @@ public record ScenarioReport(
      * @param devid          its virtual device number.
      * @param image          its image file, or {@code temporary}.
      * @param workload       the workload, in words.
-     * @param negotiated     what the handshake settled.
-     * @param measured       the workload through the split driver (measured).
-     * @param counted        the drivers' counters over the workload (counted).
-     * @param derived        ratios (derived).
-     * @param verify         verification of the split-driver run and of the image after it.
+     * @param io             {@code pv} (the split driver) or {@code emulated} (the AHCI controller).
+     * @param mode           the guest's mode: {@code native}, {@code full}, {@code para} or {@code nested}.
+     * @param negotiated     what the handshake settled; null for an emulated disk.
+     * @param measured       the workload through the guest's driver (measured).
+     * @param counted        the split drivers' counters over the workload (counted); null for an emulated disk.
+     * @param derived        ratios (derived); its per-request ratios are 0 for an emulated disk.
+     * @param emulated       the emulated controller's counters over the workload (counted); null for a PV disk.
+     * @param cost           what each I/O cost on its path (counted, modeled and measured, derived per I/O).
+     * @param verify         verification of the run through the guest and of the image after it.
      * @param nativeBaseline the same workload on the image with {@code FileChannel}, or null if it did not run.
      */
     public record DiskReport(
-        String disk, int devid, String image, String workload, Negotiated negotiated, Measured measured,
-        Counted counted, Derived derived, Verify verify, NativeBaseline nativeBaseline)
+        String disk, int devid, String image, String workload, String io, String mode, Negotiated negotiated,
+        Measured measured, Counted counted, Derived derived, Emulated emulated, PathCost cost, Verify verify,
+        NativeBaseline nativeBaseline)
+    {
+        /**
+         * The path in words: {@code pv/para}, {@code emulated/full}, ...
+         *
+         * @return io and mode.
+         */
+        public String path()
+        {
+            return io + '/' + mode;
+        }
+    }
+
+    /**
+     * An emulated disk's counters over its workload (counted).
+     *
+     * @param ios           I/Os the guest's AHCI driver completed.
+     * @param mmioAccesses  the driver's register accesses for them (issue and completion; initialization excluded).
+     * @param mmioExits     VM exits of the guest's vCPUs for MMIO (0 natively, where the accesses reach the device).
+     * @param ioreqs        accesses forwarded to the device model in dom0 as ioreqs.
+     * @param interrupts    completion interrupts the driver handled.
+     * @param deviceErrors  commands the device model failed (bad DMA, LBA, command or store error).
+     */
+    public record Emulated(
+        long ios, long mmioAccesses, long mmioExits, long ioreqs, long interrupts, long deviceErrors)
+    {
+    }
+
+    /**
+     * What one I/O cost on a disk's path, over the workload (derived per I/O from counted, modeled and measured
+     * figures). CPU time and cycles of the guest are its share of the guest's total, by I/Os, when the guest has
+     * several disks on the same path; dom0's are shared by I/Os among every disk of the phase.
+     *
+     * @param exitsPerIo           the guest's VM exits per I/O (counted).
+     * @param notificationsPerIo   event-channel notifications per I/O between the guest and dom0, both ways
+     *                             (counted: blkif events for PV, ioreq events for emulated).
+     * @param guestHypercallsPerIo the guest's hypercalls per I/O (counted).
+     * @param dom0HypercallsPerIo  dom0's hypercalls per I/O (counted).
+     * @param modeledCyclesPerIo   cycles the cost model gives the guest's and dom0's exits, hypercalls and deliveries,
+     *                             per I/O (modeled, not measured).
+     * @param guestCpuMicrosPerIo  the guest's vCPU time per I/O (measured).
+     * @param dom0CpuMicrosPerIo   dom0's vCPU time per I/O (measured).
+     */
+    public record PathCost(
+        double exitsPerIo, double notificationsPerIo, double guestHypercallsPerIo, double dom0HypercallsPerIo,
+        double modeledCyclesPerIo, double guestCpuMicrosPerIo, double dom0CpuMicrosPerIo)
     {
     }
 
@@ -225,7 +280,8 @@ public record ScenarioReport(
      * @param notificationsBackToFrontPerRequest back-to-front events per request.
      * @param frontGrantOpsPerRequest            grants issued and ended by the front end per request.
      * @param backGrantOpsPerRequest             grant maps, unmaps and copies by the back end per request.
-     * @param pvToNativeIops                     split-driver IOPS over native IOPS, or null without a baseline.
+     * @param pvToNativeIops                     the disk's IOPS through its path (split driver or emulated) over
+     *                                           native IOPS, or null without a baseline.
      */
     public record Derived(
         double requestsPerIo, double notificationsFrontToBackPerRequest, double notificationsBackToFrontPerRequest,
@@ -339,14 +395,14 @@ public record ScenarioReport(
     public void print(final PrintWriter out)
     {
         out.println();
-        out.println("Through the split driver (measured: wall clock over the measured window, after the warm-up)");
-        out.printf(Locale.ROOT, "%-22s %5s %11s %9s %9s %9s %9s %9s%n", "disk", "depth", "IOPS", "MB/s",
-            "p50 us", "p99 us", "p99.9 us", "max us");
+        out.println("Through the guests' drivers (measured: wall clock over the measured window, after the warm-up)");
+        out.printf(Locale.ROOT, "%-22s %-14s %5s %11s %9s %9s %9s %9s %9s%n", "disk", "path", "depth", "IOPS",
+            "MB/s", "p50 us", "p99 us", "p99.9 us", "max us");
         for (final GuestReport guest : guests)
         {
             for (final DiskReport disk : guest.disks())
             {
-                printMeasured(out, disk.disk(), disk.measured());
+                printMeasured(out, disk.disk(), disk.path(), disk.measured());
                 out.println();
             }
         }
@@ -356,58 +412,96 @@ public record ScenarioReport(
             out.println();
             out.println("Native baseline on the image (measured: positional FileChannel I/O, all disks at once; " +
                 "at the workload's queue depth: one thread per I/O in flight, each one synchronous call)");
-            out.printf(Locale.ROOT, "%-22s %5s %11s %9s %9s %9s %9s %9s %10s  %s%n", "disk", "depth", "IOPS", "MB/s",
-                "p50 us", "p99 us", "p99.9 us", "max us", "PV/native", "scheme");
+            out.printf(Locale.ROOT, "%-22s %-14s %5s %11s %9s %9s %9s %9s %9s %10s  %s%n", "disk", "path", "depth",
+                "IOPS", "MB/s", "p50 us", "p99 us", "p99.9 us", "max us", "x native", "scheme");
             for (final GuestReport guest : guests)
             {
                 for (final DiskReport disk : guest.disks())
                 {
                     if (null != disk.nativeBaseline())
                     {
-                        printMeasured(out, disk.disk(), disk.nativeBaseline().measured());
-                        out.printf(Locale.ROOT, " %10s  %s", null == disk.derived().pvToNativeIops() ? "-" :
-                            String.format(Locale.ROOT, "%.2f", disk.derived().pvToNativeIops()),
+                        printMeasured(out, disk.disk(), "native", disk.nativeBaseline().measured());
+                        out.printf(Locale.ROOT, " %10s  %s", ratio(disk.derived().pvToNativeIops()),
                             disk.nativeBaseline().scheme());
                         out.println();
                     }
                 }
             }
-            out.println("  (PV/native is derived; PV latency at depth > 1 includes queueing, native latency is one " +
-                "synchronous call on its thread)");
+            out.println("  (x native: the disk's IOPS on its path over this; latency at depth > 1 includes " +
+                "queueing, native latency is one synchronous call on its thread)");
         }
 
-        out.println();
-        out.println("Split-driver counters over the workload (counted; handshake excluded) and per-request ratios " +
-            "(derived)");
-        out.printf(Locale.ROOT, "%-22s %11s %11s %7s %10s %10s %8s %8s %17s %17s%n", "disk", "I/Os", "requests",
-            "req/IO", "notify f>b", "notify b>f", "f>b/req", "b>f/req", "grants f iss/end", "back map/unm/cpy");
-        for (final GuestReport guest : guests)
+        if (has("pv"))
         {
-            for (final DiskReport disk : guest.disks())
+            out.println();
+            out.println("Split-driver counters over the workload (counted; handshake excluded) and per-request " +
+                "ratios (derived)");
+            out.printf(Locale.ROOT, "%-22s %11s %11s %7s %10s %10s %8s %8s %17s %17s%n", "disk", "I/Os",
+                "requests", "req/IO", "notify f>b", "notify b>f", "f>b/req", "b>f/req", "grants f iss/end",
+                "back map/unm/cpy");
+            for (final GuestReport guest : guests)
             {
-                final Counted c = disk.counted();
-                final Derived d = disk.derived();
-                out.printf(Locale.ROOT, "%-22s %,11d %,11d %7.3f %,10d %,10d %8.4f %8.4f %17s %17s%n", disk.disk(),
-                    c.ios(), c.requests(), d.requestsPerIo(), c.notificationsFrontToBack(),
-                    c.notificationsBackToFront(), d.notificationsFrontToBackPerRequest(),
-                    d.notificationsBackToFrontPerRequest(), c.frontGrantsIssued() + "/" + c.frontGrantsEnded(),
-                    c.backGrantMaps() + "/" + c.backGrantUnmaps() + "/" + c.backGrantCopies());
+                for (final DiskReport disk : guest.disks())
+                {
+                    final Counted c = disk.counted();
+                    if (null == c)
+                    {
+                        continue;
+                    }
+                    final Derived d = disk.derived();
+                    out.printf(Locale.ROOT, "%-22s %,11d %,11d %7.3f %,10d %,10d %8.4f %8.4f %17s %17s%n",
+                        disk.disk(), c.ios(), c.requests(), d.requestsPerIo(), c.notificationsFrontToBack(),
+                        c.notificationsBackToFront(), d.notificationsFrontToBackPerRequest(),
+                        d.notificationsBackToFrontPerRequest(), c.frontGrantsIssued() + "/" + c.frontGrantsEnded(),
+                        c.backGrantMaps() + "/" + c.backGrantUnmaps() + "/" + c.backGrantCopies());
+                }
             }
+            out.println("  (persistent grants held at the end, front/back:" + persistentSummary() + ")");
         }
-        out.println("  (persistent grants held at the end, front/back:" + persistentSummary() + ")");
+
+        if (has("emulated"))
+        {
+            out.println();
+            out.println("Emulated AHCI controller counters over the workload (counted; initialization excluded)");
+            out.printf(Locale.ROOT, "%-22s %-14s %11s %11s %8s %11s %8s %11s %8s %8s%n", "disk", "path", "I/Os",
+                "MMIO", "MMIO/IO", "MMIO exits", "exits/IO", "ioreqs", "irqs", "errors");
+            for (final GuestReport guest : guests)
+            {
+                for (final DiskReport disk : guest.disks())
+                {
+                    final Emulated e = disk.emulated();
+                    if (null == e)
+                    {
+                        continue;
+                    }
+                    out.printf(Locale.ROOT, "%-22s %-14s %,11d %,11d %8.3f %,11d %8.3f %,11d %,8d %,8d%n",
+                        disk.disk(), disk.path(), e.ios(), e.mmioAccesses(), per(e.mmioAccesses(), e.ios()),
+                        e.mmioExits(), per(e.mmioExits(), e.ios()), e.ioreqs(), e.interrupts(), e.deviceErrors());
+                }
+            }
+            out.println("  (an I/O that completes alone in its interrupt costs 7 register accesses, 2 to issue and " +
+                "5 to handle the interrupt; completions sharing an interrupt share its 5)");
+        }
 
         if (null != cpu)
         {
-            printCpu(out);
+            printCpu(out, "the split-driver workload", cpu);
+        }
+        if (null != emulatedCpu)
+        {
+            printCpu(out, "the emulated-disk workload", emulatedCpu);
         }
 
         out.println();
-        out.println("Hypercalls over the workload (counted; per request derived)");
+        out.println("Hypercalls over the workload (counted; per request derived: per blkif request, per I/O on an " +
+            "emulated disk)");
         for (final GuestReport guest : guests)
         {
             printHypercalls(out, guest.name() + " (d" + guest.domid() + ')', guest.hypercalls());
         }
         printHypercalls(out, "dom0 (d0)", dom0);
+
+        printSideBySide(out);
 
         out.println();
         out.println("Verification");
@@ -415,7 +509,7 @@ public record ScenarioReport(
         {
             for (final DiskReport disk : guest.disks())
             {
-                out.printf(Locale.ROOT, "  %-22s PV: %s%n", disk.disk(), disk.verify().describe());
+                out.printf(Locale.ROOT, "  %-22s %s: %s%n", disk.disk(), disk.path(), disk.verify().describe());
                 if (null != disk.nativeBaseline())
                 {
                     out.printf(Locale.ROOT, "  %-22s native: %s%n", "", disk.nativeBaseline().verify().describe());
@@ -425,6 +519,64 @@ public record ScenarioReport(
         out.println(clean ? "Result: clean (every checked read matched, no I/O failed)" :
             "Result: FAILED (mismatches or I/O errors above)");
         out.flush();
+    }
+
+    private void printSideBySide(final PrintWriter out)
+    {
+        out.println();
+        out.println("I/O paths side by side, per I/O (IOPS, MB/s, latency and CPU time measured; exits, " +
+            "notifications and hypercalls counted; cycles modeled; x native derived)");
+        out.printf(Locale.ROOT, "%-22s %-14s %11s %9s %8s %8s %8s %8s %8s %8s %9s %9s %9s %8s%n", "disk", "path",
+            "IOPS", "MB/s", "p50 us", "p99 us", "exits", "notify", "hc guest", "hc dom0", "kcycles", "guest us",
+            "dom0 us", "x native");
+        for (final GuestReport guest : guests)
+        {
+            for (final DiskReport disk : guest.disks())
+            {
+                final NativeBaseline base = disk.nativeBaseline();
+                if (null != base)
+                {
+                    final Measured m = base.measured();
+                    out.printf(Locale.ROOT, "%-22s %-14s %,11.0f %9.1f %8.1f %8.1f %8d %8d %8d %8d %9d %9s %9s " +
+                        "%8.2f%n", disk.disk(), "native", m.iops(), m.megabytesPerSecond(), m.latency().p50Micros(),
+                        m.latency().p99Micros(), 0, 0, 0, 0, 0, "-", "-", 1.0);
+                }
+                final Measured m = disk.measured();
+                final PathCost c = disk.cost();
+                out.printf(Locale.ROOT, "%-22s %-14s %,11.0f %9.1f %8.1f %8.1f %8.3f %8.3f %8.3f %8.3f %9.2f %9.2f " +
+                    "%9.2f %8s%n", disk.disk(), disk.path(), m.iops(), m.megabytesPerSecond(),
+                    m.latency().p50Micros(), m.latency().p99Micros(), c.exitsPerIo(), c.notificationsPerIo(),
+                    c.guestHypercallsPerIo(), c.dom0HypercallsPerIo(), c.modeledCyclesPerIo() / 1e3,
+                    c.guestCpuMicrosPerIo(), c.dom0CpuMicrosPerIo(), ratio(disk.derived().pvToNativeIops()));
+            }
+        }
+        out.println("  (native is the same workload on the image from host threads: no exits, notifications or " +
+            "hypercalls; its CPU time is the host's and not measured here)");
+    }
+
+    private boolean has(final String io)
+    {
+        for (final GuestReport guest : guests)
+        {
+            for (final DiskReport disk : guest.disks())
+            {
+                if (io.equals(disk.io()))
+                {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static String ratio(final Double ratio)
+    {
+        return null == ratio ? "-" : String.format(Locale.ROOT, "%.2f", ratio);
+    }
+
+    private static double per(final long count, final long ios)
+    {
+        return 0 == ios ? 0 : (double)count / ios;
     }
 
     private boolean hasBaseline()
@@ -449,6 +601,10 @@ public record ScenarioReport(
         {
             for (final DiskReport disk : guest.disks())
             {
+                if (null == disk.counted())
+                {
+                    continue;
+                }
                 text.append(' ').append(disk.disk()).append(' ').append(disk.counted().frontPersistentGrants())
                     .append('/').append(disk.counted().backPersistentMapped());
             }
@@ -456,12 +612,12 @@ public record ScenarioReport(
         return text.toString();
     }
 
-    private void printCpu(final PrintWriter out)
+    private static void printCpu(final PrintWriter out, final String phase, final Cpu cpu)
     {
         out.println();
-        out.printf(Locale.ROOT, "CPU over the split-driver workload: %d physical CPU(s), %.1f ms slice, %.1f s " +
+        out.printf(Locale.ROOT, "CPU over %s: %d physical CPU(s), %.1f ms slice, %.1f s " +
             "(CPU time, share and wake-up latency measured; exits, calls, injections, upcalls counted; cycles " +
-            "modeled)%n", cpu.cpus(), cpu.sliceMillis(), cpu.wallSeconds());
+            "modeled)%n", phase, cpu.cpus(), cpu.sliceMillis(), cpu.wallSeconds());
         out.printf(Locale.ROOT, "%-16s %-6s %5s %6s %4s %8s %6s %10s %9s %9s %10s %9s %9s %9s %12s%n", "domain",
             "mode", "vcpus", "weight", "cap", "cpu s", "share", "wakeups", "wake p50", "wake p99", "exits",
             "cpu calls", "injected", "upcalls", "Mcycles");
@@ -488,9 +644,10 @@ public record ScenarioReport(
         }
     }
 
-    private static void printMeasured(final PrintWriter out, final String name, final Measured m)
+    private static void printMeasured(final PrintWriter out, final String name, final String path, final Measured m)
     {
-        out.printf(Locale.ROOT, "%-22s %5d %,11.0f %9.1f %9.1f %9.1f %9.1f %9.1f", name, m.inFlight(), m.iops(),
+        out.printf(Locale.ROOT, "%-22s %-14s %5d %,11.0f %9.1f %9.1f %9.1f %9.1f %9.1f", name, path, m.inFlight(),
+            m.iops(),
             m.megabytesPerSecond(), m.latency().p50Micros(), m.latency().p99Micros(), m.latency().p999Micros(),
             m.latency().maxMicros());
     }

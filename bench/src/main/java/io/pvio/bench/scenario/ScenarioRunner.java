@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 import org.HdrHistogram.Histogram;
@@ -26,6 +27,7 @@ import io.pvio.bench.machine.PvGuest;
 import io.pvio.bench.machine.PvMachine;
 import io.pvio.frontend.block.BlockFrontCounters;
 import io.pvio.frontend.block.BlockFrontOptions;
+import io.pvio.frontend.block.BlockIo;
 import io.pvio.hypervisor.Domain;
 import io.pvio.hypervisor.HypercallKind;
 import io.pvio.hypervisor.sched.SchedulerConfig;
@@ -58,6 +60,7 @@ public final class ScenarioRunner
     private final boolean interactive;
     private int progressWidth;
     private ScenarioReport.Cpu cpu;
+    private ScenarioReport.Cpu emulatedCpu;
 
     /**
      * A runner.
@@ -110,10 +113,10 @@ public final class ScenarioRunner
                         "guests[" + g + "].disks[" + d + ']'));
                 }
             }
-            final Hypercalls hypercalls = runSplitDriver(plans);
+            final Hypercalls hypercalls = runGuests(plans);
             checkImages(plans);
             runNative(plans);
-            return report(plans, hypercalls, cpu);
+            return report(plans, hypercalls);
         }
         finally
         {
@@ -188,7 +191,7 @@ public final class ScenarioRunner
         }
     }
 
-    private Hypercalls runSplitDriver(final List<Plan> plans) throws InterruptedException
+    private Hypercalls runGuests(final List<Plan> plans) throws InterruptedException
     {
         try (PvMachine machine = PvMachine.start(frames(scenario.machineMemory()), frames(scenario.dom0Memory()),
             machineOptions(scenario.cpus())))
@@ -202,17 +205,25 @@ public final class ScenarioRunner
                     .cap(guestSpec.cap()));
                 for (int d = 0; d < guestSpec.disks().size(); d++)
                 {
-                    plans.get(p++).attach(machine, guest, back);
+                    plans.get(p++).attach(machine, guest, back, dataPath(scenario.backend().dataPath()));
                 }
             }
             for (final Plan plan : plans)
             {
-                out.printf(Locale.ROOT, "  %s: %s %s%s, %d queue(s) x %d ring page(s), persistent grants %s, " +
-                    "indirect segments %d; %s%n", plan.label, size(plan.diskBytes), plan.imageText(),
-                    plan.store.isDirect() ? " (O_DIRECT, " + plan.store.sectorSize() + "-byte sectors)" : "",
-                    plan.disk.front().queues(), plan.disk.front().ringPages(),
-                    plan.disk.front().persistentGrants() ? "on" : "off", plan.disk.front().maxIndirectSegments(),
-                    describe(plan.spec.workload()));
+                if (null != plan.disk)
+                {
+                    out.printf(Locale.ROOT, "  %s: %s %s%s, split driver, %d queue(s) x %d ring page(s), persistent " +
+                        "grants %s, indirect segments %d; %s%n", plan.label, size(plan.diskBytes), plan.imageText(),
+                        direct(plan), plan.disk.front().queues(), plan.disk.front().ringPages(),
+                        plan.disk.front().persistentGrants() ? "on" : "off", plan.disk.front().maxIndirectSegments(),
+                        describe(plan.spec.workload()));
+                }
+                else
+                {
+                    out.printf(Locale.ROOT, "  %s: %s %s%s, emulated AHCI controller (%s); %s%n", plan.label,
+                        size(plan.diskBytes), plan.imageText(), direct(plan), plan.emulated.describe(),
+                        describe(plan.spec.workload()));
+                }
             }
             final List<Map<HypercallKind, Long>> guestsBefore = new ArrayList<>();
             for (final PvGuest guest : machine.guests())
@@ -220,28 +231,11 @@ public final class ScenarioRunner
                 guestsBefore.add(guest.domain().counters().snapshot());
             }
             final Map<HypercallKind, Long> dom0Before = machine.dom0().counters().snapshot();
-            for (final Plan plan : plans)
-            {
-                plan.countedBefore = read(plan.disk);
-            }
             final List<CpuBoundTask> loops = startCpuBoundLoops(machine);
-            final List<CpuSample> cpuBefore = sampleCpus(machine);
-            final long phaseStart = System.nanoTime();
-
-            final List<Lane> lanes = new ArrayList<>();
-            for (final Plan plan : plans)
-            {
-                final Lane lane = new Lane(plan.label, plan.spec.workload(), plan.pv, () -> "front end " +
-                    plan.disk.front().state() + ", back end " + plan.disk.back().state() +
-                    (null == plan.disk.back().disconnectReason() ? "" : " (" + plan.disk.back().disconnectReason() +
-                    ')'));
-                lane.guest = plan.disk.guest();
-                lanes.add(lane);
-            }
             try
             {
-                runPhase("split driver", lanes);
-                cpu = cpuReport(machine, cpuBefore, System.nanoTime() - phaseStart);
+                cpu = runGuestPhase(machine, plans, Scenario.Io.PV);
+                emulatedCpu = runGuestPhase(machine, plans, Scenario.Io.EMULATED);
             }
             finally
             {
@@ -249,14 +243,13 @@ public final class ScenarioRunner
                 {
                     loop.stop();
                 }
-            }
-
-            for (final Plan plan : plans)
-            {
-                plan.counted = delta(read(plan.disk), plan.countedBefore);
-                plan.negotiated = new ScenarioReport.Negotiated(plan.disk.front().queues(),
-                    plan.disk.front().ringPages(), plan.disk.front().persistentGrants(),
-                    plan.disk.front().maxIndirectSegments(), dataPath(scenario.backend().dataPath()));
+                for (final Plan plan : plans)
+                {
+                    if (null != plan.emulated)
+                    {
+                        plan.emulated.close(); // before the machine destroys the guest whose memory it uses
+                    }
+                }
             }
             final List<Map<String, Long>> guestCalls = new ArrayList<>();
             final List<Integer> domids = new ArrayList<>();
@@ -268,6 +261,100 @@ public final class ScenarioRunner
             }
             return new Hypercalls(guestCalls, domids, delta(machine.dom0().counters().snapshot(), dom0Before));
         }
+    }
+
+    /**
+     * Runs the workloads of every disk on one path at once (the split driver's, then the emulated controller's, so
+     * that dom0's CPU and calls can be told apart by path), and works out what each I/O cost.
+     *
+     * @return the domains' CPU over the phase, or null if no disk is on that path or there is no scheduler.
+     */
+    private ScenarioReport.Cpu runGuestPhase(final PvMachine machine, final List<Plan> plans, final Scenario.Io io)
+        throws InterruptedException
+    {
+        final List<Plan> phase = new ArrayList<>();
+        for (final Plan plan : plans)
+        {
+            if (io == plan.spec.io())
+            {
+                phase.add(plan);
+            }
+        }
+        if (phase.isEmpty())
+        {
+            return null;
+        }
+        final List<PvGuest> guests = machine.guests();
+        final List<Map<HypercallKind, Long>> callsBefore = new ArrayList<>();
+        for (final PvGuest guest : guests)
+        {
+            callsBefore.add(guest.domain().counters().snapshot());
+        }
+        final Map<HypercallKind, Long> dom0Before = machine.dom0().counters().snapshot();
+        for (final Plan plan : phase)
+        {
+            plan.snapshotCounters();
+        }
+        final List<CpuSample> cpuBefore = sampleCpus(machine);
+        final long phaseStart = System.nanoTime();
+        final List<Lane> lanes = new ArrayList<>();
+        for (final Plan plan : phase)
+        {
+            final Lane lane = new Lane(plan.label, plan.spec.workload(), plan.pv, plan::state);
+            lane.guest = plan.guest(machine);
+            lanes.add(lane);
+        }
+        runPhase(Scenario.Io.PV == io ? "split driver" : "emulated", lanes);
+        final ScenarioReport.Cpu cpus = cpuReport(machine, cpuBefore, System.nanoTime() - phaseStart);
+
+        long phaseIos = 0;
+        for (final Plan plan : phase)
+        {
+            plan.countersSince();
+            phaseIos += plan.pv.stats().completed();
+        }
+        final long dom0Calls = total(machine.dom0().counters().snapshot(), dom0Before);
+        final ScenarioReport.DomainCpu dom0Cpu = null == cpus ? null : cpus.domains().get(0);
+        for (final Plan plan : phase)
+        {
+            final int g = guests.indexOf(plan.guest(machine));
+            long guestIos = 0;
+            for (final Plan other : phase)
+            {
+                if (other.guest == plan.guest)
+                {
+                    guestIos += other.pv.stats().completed();
+                }
+            }
+            final ScenarioReport.DomainCpu guestCpu = null == cpus ? null : cpus.domains().get(g + 1);
+            final long guestCalls = total(guests.get(g).domain().counters().snapshot(), callsBefore.get(g));
+            final long ios = plan.pv.stats().completed();
+            final long notifications = null != plan.counted ?
+                plan.counted.notificationsFrontToBack() + plan.counted.notificationsBackToFront() :
+                2 * plan.emulatedCounted.ioreqs();
+            final double cycles = (null == guestCpu ? 0 : ratio(guestCpu.modeledCycles(), guestIos)) +
+                (null == dom0Cpu ? 0 : ratio(dom0Cpu.modeledCycles(), phaseIos));
+            plan.cost = new ScenarioReport.PathCost(null == guestCpu ? 0 : ratio(guestCpu.exits(), guestIos),
+                ratio(notifications, ios), ratio(guestCalls, guestIos), ratio(dom0Calls, phaseIos), cycles,
+                null == guestCpu ? 0 : ratio(guestCpu.cpuSeconds() * 1e6, guestIos),
+                null == dom0Cpu ? 0 : ratio(dom0Cpu.cpuSeconds() * 1e6, phaseIos));
+        }
+        return cpus;
+    }
+
+    private static String direct(final Plan plan)
+    {
+        return plan.store.isDirect() ? " (O_DIRECT, " + plan.store.sectorSize() + "-byte sectors)" : "";
+    }
+
+    private static long total(final Map<HypercallKind, Long> after, final Map<HypercallKind, Long> from)
+    {
+        long total = 0;
+        for (final Map.Entry<HypercallKind, Long> entry : after.entrySet())
+        {
+            total += entry.getValue() - from.getOrDefault(entry.getKey(), 0L);
+        }
+        return total;
     }
 
     private static MachineOptions machineOptions(final Scenario.Cpus cpus)
@@ -361,7 +448,7 @@ public final class ScenarioRunner
         }
     }
 
-    private ScenarioReport report(final List<Plan> plans, final Hypercalls hypercalls, final ScenarioReport.Cpu cpus)
+    private ScenarioReport report(final List<Plan> plans, final Hypercalls hypercalls)
     {
         final List<ScenarioReport.GuestReport> guests = new ArrayList<>();
         long allRequests = 0;
@@ -375,7 +462,7 @@ public final class ScenarioRunner
             {
                 final Plan plan = plans.get(p++);
                 disks.add(plan.report());
-                requests += plan.counted.requests();
+                requests += null == plan.counted ? plan.emulatedCounted.ios() : plan.counted.requests();
             }
             allRequests += requests;
             guests.add(new ScenarioReport.GuestReport(guest.name(), hypercalls.domids.get(g),
@@ -383,7 +470,7 @@ public final class ScenarioRunner
         }
         final ScenarioReport.Machine machine = new ScenarioReport.Machine(scenario.machineMemory(),
             scenario.dom0Memory(), describe(scenario.backend()));
-        return ScenarioReport.of(name, machine, cpus, guests, hypercalls(hypercalls.dom0, allRequests));
+        return ScenarioReport.of(name, machine, cpu, emulatedCpu, guests, hypercalls(hypercalls.dom0, allRequests));
     }
 
     private void runPhase(final String title, final List<Lane> lanes) throws InterruptedException
@@ -723,6 +810,9 @@ public final class ScenarioRunner
         final boolean temporary;
         final FileBlockStore store;
         PvDisk disk;
+        EmulatedPath emulated;
+        PvGuest pvGuest;
+        String dataPathText;
         long diskBytes;
         BlockVersions versions;
         PvDiskWorkload pv;
@@ -730,6 +820,9 @@ public final class ScenarioRunner
         ScenarioReport.Counted countedBefore;
         ScenarioReport.Counted counted;
         ScenarioReport.Negotiated negotiated;
+        ScenarioReport.Emulated emulatedBefore;
+        ScenarioReport.Emulated emulatedCounted;
+        ScenarioReport.PathCost cost;
         long imageChecked;
         long imageMismatches;
 
@@ -807,14 +900,78 @@ public final class ScenarioRunner
             return alignment;
         }
 
-        void attach(final PvMachine machine, final PvGuest pvGuest, final BlockBackOptions back)
+        void attach(
+            final PvMachine machine, final PvGuest guest, final BlockBackOptions back, final String dataPath)
         {
-            disk = machine.attachDisk(pvGuest, spec.devid(), store, back, frontOptions(spec.frontend()));
+            pvGuest = guest;
+            dataPathText = dataPath;
+            final long sectors;
+            final Consumer<BlockIo> device;
+            if (Scenario.Io.EMULATED == spec.io())
+            {
+                emulated = EmulatedPath.attach(machine, guest, store);
+                sectors = emulated.sectors();
+                device = emulated::submit;
+            }
+            else
+            {
+                disk = machine.attachDisk(guest, spec.devid(), store, back, frontOptions(spec.frontend()));
+                sectors = disk.front().sectors();
+                device = disk.front()::submit;
+            }
             final Scenario.Workload w = spec.workload();
-            diskBytes = Math.min(spec.size(), disk.front().sectors() << 9) / w.blockSize() * w.blockSize();
+            diskBytes = Math.min(spec.size(), sectors << 9) / w.blockSize() * w.blockSize();
             versions = w.verify() ?
                 new BlockVersions(diskBytes / w.blockSize(), Scenario.ImageKind.EXISTING != spec.imageKind()) : null;
-            pv = new PvDiskWorkload(disk.front()::submit, w, diskBytes, index, versions);
+            pv = new PvDiskWorkload(device, w, diskBytes, index, versions);
+        }
+
+        PvGuest guest(final PvMachine machine)
+        {
+            return pvGuest;
+        }
+
+        /** Before the workload: the counters to subtract. */
+        void snapshotCounters()
+        {
+            if (null != disk)
+            {
+                countedBefore = read(disk);
+            }
+            else
+            {
+                emulatedBefore = emulated.counters();
+            }
+        }
+
+        /** After the workload: what it counted. */
+        void countersSince()
+        {
+            if (null != disk)
+            {
+                counted = delta(read(disk), countedBefore);
+                negotiated = new ScenarioReport.Negotiated(disk.front().queues(), disk.front().ringPages(),
+                    disk.front().persistentGrants(), disk.front().maxIndirectSegments(), dataPathText);
+            }
+            else
+            {
+                final ScenarioReport.Emulated now = emulated.counters();
+                emulatedCounted = new ScenarioReport.Emulated(now.ios() - emulatedBefore.ios(),
+                    now.mmioAccesses() - emulatedBefore.mmioAccesses(), now.mmioExits() - emulatedBefore.mmioExits(),
+                    now.ioreqs() - emulatedBefore.ioreqs(), now.interrupts() - emulatedBefore.interrupts(),
+                    now.deviceErrors() - emulatedBefore.deviceErrors());
+            }
+        }
+
+        /** What the device is doing, for a stall's message. */
+        String state()
+        {
+            if (null == disk)
+            {
+                return emulated.state();
+            }
+            return "front end " + disk.front().state() + ", back end " + disk.back().state() +
+                (null == disk.back().disconnectReason() ? "" : " (" + disk.back().disconnectReason() + ')');
         }
 
         String imageText()
@@ -829,17 +986,27 @@ public final class ScenarioRunner
             final ScenarioReport.NativeBaseline nativeBaseline = null == baseline ? null :
                 new ScenarioReport.NativeBaseline(baseline.queueDepth(), baseline.inFlight(), baseline.direct(),
                 measured(baseline.stats(), baseline.inFlight()), verify(baseline.stats(), 0, 0));
-            final long requests = counted.requests();
-            final ScenarioReport.Derived derived = new ScenarioReport.Derived(ratio(requests, counted.ios()),
-                ratio(counted.notificationsFrontToBack(), requests),
-                ratio(counted.notificationsBackToFront(), requests),
-                ratio(counted.frontGrantsIssued() + counted.frontGrantsEnded(), requests),
-                ratio(counted.backGrantMaps() + counted.backGrantUnmaps() + counted.backGrantCopies(), requests),
-                null == nativeBaseline || 0 == nativeBaseline.measured().iops() ? null :
-                measured.iops() / nativeBaseline.measured().iops());
+            final Double toNative = null == nativeBaseline || 0 == nativeBaseline.measured().iops() ? null :
+                measured.iops() / nativeBaseline.measured().iops();
+            final ScenarioReport.Derived derived;
+            if (null == counted)
+            {
+                derived = new ScenarioReport.Derived(0, 0, 0, 0, 0, toNative);
+            }
+            else
+            {
+                final long requests = counted.requests();
+                derived = new ScenarioReport.Derived(ratio(requests, counted.ios()),
+                    ratio(counted.notificationsFrontToBack(), requests),
+                    ratio(counted.notificationsBackToFront(), requests),
+                    ratio(counted.frontGrantsIssued() + counted.frontGrantsEnded(), requests),
+                    ratio(counted.backGrantMaps() + counted.backGrantUnmaps() + counted.backGrantCopies(), requests),
+                    toNative);
+            }
             return new ScenarioReport.DiskReport(label, spec.devid(), temporary ? "temporary" : image.toString(),
-                describe(spec.workload()), negotiated, measured, counted, derived,
-                verify(pv.stats(), imageChecked, imageMismatches), nativeBaseline);
+                describe(spec.workload()), spec.io().name().toLowerCase(Locale.ROOT),
+                guest.mode().name().toLowerCase(Locale.ROOT), negotiated, measured, counted, derived,
+                emulatedCounted, cost, verify(pv.stats(), imageChecked, imageMismatches), nativeBaseline);
         }
 
         private ScenarioReport.Verify verify(final WorkloadStats stats, final long checked, final long differ)
@@ -851,6 +1018,10 @@ public final class ScenarioRunner
         /** Closes the store (the machine may have closed it already) and deletes a temporary image. */
         void close()
         {
+            if (null != emulated)
+            {
+                emulated.close();
+            }
             try
             {
                 store.close();

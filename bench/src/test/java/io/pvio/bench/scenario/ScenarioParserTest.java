@@ -86,8 +86,10 @@ class ScenarioParserTest
             assertEquals(32, w.queueDepth());
             assertTrue(w.readShare() > 0 && w.readShare() < 1, "reads and writes");
             assertTrue(w.verify());
-            assertEquals(10_000_000_000L, w.warmupNanos() + w.durationNanos());
+            assertEquals(5_000_000_000L, w.warmupNanos() + w.durationNanos());
         }
+        assertEquals(Scenario.Io.PV, scenario.guests().get(0).disks().get(0).io(), "guest1: the split driver");
+        assertEquals(Scenario.Io.EMULATED, scenario.guests().get(1).disks().get(0).io(), "guest2: emulated AHCI");
     }
 
     @ParameterizedTest
@@ -156,6 +158,17 @@ class ScenarioParserTest
             false, "t");
         assertFalse(threads.cpus().vcpus());
         assertEquals(1, threads.cpus().dom0Vcpus());
+    }
+
+    @Test
+    void shouldReadEachDisksIoPath()
+    {
+        final Scenario scenario = ScenarioParser.parse("guests: [{name: a, mode: full, disks: [{io: emulated}, {}]}," +
+            " {name: b, mode: native, disks: [{io: emulated}]}, {name: c, disks: [{io: pv}]}]", false, "t");
+        assertEquals(Scenario.Io.EMULATED, scenario.guests().get(0).disks().get(0).io());
+        assertEquals(Scenario.Io.PV, scenario.guests().get(0).disks().get(1).io());
+        assertEquals(Scenario.Io.EMULATED, scenario.guests().get(1).disks().get(0).io());
+        assertEquals(Scenario.Io.PV, scenario.guests().get(2).disks().get(0).io());
     }
 
     @Test
@@ -348,6 +361,20 @@ class ScenarioParserTest
         "guests: [{disks: [{size: 1T}]}]|guests[0].disks[0].workload.verify: expected at most 16777216 blocks " +
             "(disk size / block-size) to verify; use a larger block-size or verify: false, got true for " +
             "268435456 blocks",
+        "guests: [{disks: [{io: scsi}]}]|guests[0].disks[0].io: expected one of pv, emulated, got \"scsi\"",
+        "guests: [{disks: [{io: emulated}]}]|guests[0].disks[0].io: expected pv in a para guest (it has no " +
+            "emulated devices; an emulated disk needs the guest's mode native or full), got emulated",
+        "machine: {execution: threads}\\nguests: [{mode: full, disks: [{io: emulated}]}]|guests[0].disks[0].io: " +
+            "expected pv with machine.execution: threads (an emulated device's driver and model run on vCPUs), " +
+            "got emulated",
+        "guests: [{mode: full, disks: [{io: emulated, frontend: {queues: 2}}]}]|guests[0].disks[0].frontend: " +
+            "expected no frontend settings on an emulated disk (they configure the split driver), got a mapping",
+        "guests: [{mode: full, disks: [{io: emulated, workload: {queue-depth: 33}}]}]|guests[0].disks[0].workload." +
+            "queue-depth: expected at most 32 on an emulated disk (the AHCI controller's command slots and NCQ " +
+            "tags), got 33",
+        "guests: [{mode: native, disks: [{io: emulated, workload: {block-size: 256K}}]}]|guests[0].disks[0]." +
+            "workload.block-size: expected at most 131072 on an emulated disk (the most one AHCI command moves " +
+            "here), got 262144",
         "[1, 2]|t: expected a mapping with machine, backend and guests, got a list of 2 entries",
         "# nothing here|t: expected a mapping with machine, backend and guests, got nothing" })
     void shouldRefuseBadInputNamingTheFieldAndWhatWasExpected(final String yaml, final String message)

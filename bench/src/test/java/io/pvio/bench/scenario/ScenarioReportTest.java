@@ -55,6 +55,11 @@ class ScenarioReportTest
         final JsonNode second = tree.get("guests").get(1).get("disks").get(0);
         assertTrue(second.get("nativeBaseline").isNull());
         assertTrue(second.get("derived").get("pvToNativeIops").isNull());
+        assertEquals("emulated", second.get("io").asText());
+        assertTrue(second.get("counted").isNull());
+        assertEquals(280_000, second.get("emulated").get("mmioExits").asLong());
+        assertEquals(7.0, second.get("cost").get("exitsPerIo").asDouble());
+        assertEquals(4.25, disk.get("cost").get("dom0CpuMicrosPerIo").asDouble());
         final JsonNode g1 = tree.get("cpu").get("domains").get(1);
         assertEquals(3.5, g1.get("cpuSeconds").asDouble());
         assertEquals(150.0, g1.get("wakeP99Micros").asDouble());
@@ -77,10 +82,15 @@ class ScenarioReportTest
         final StringWriter text = new StringWriter();
         sample(0, 0).print(new PrintWriter(text));
         final String out = text.toString();
-        assertTrue(out.contains("Through the split driver (measured"), out);
+        assertTrue(out.contains("Through the guests' drivers (measured"), out);
+        assertTrue(out.contains("pv/para"), out);
+        assertTrue(out.contains("emulated/full"), out);
+        assertTrue(out.contains("Emulated AHCI controller counters over the workload"), out);
+        assertTrue(out.contains("I/O paths side by side, per I/O"), out);
+        assertTrue(out.contains("CPU over the emulated-disk workload"), out);
         assertTrue(out.contains("Native baseline on the image (measured"), out);
         assertTrue(out.contains("(counted; handshake excluded) and per-request ratios (derived)"), out);
-        assertTrue(out.contains("Hypercalls over the workload (counted; per request derived)"), out);
+        assertTrue(out.contains("Hypercalls over the workload (counted; per request derived"), out);
         assertTrue(out.contains("g1/51712"), out);
         assertTrue(out.contains("150,000"), out);
         assertTrue(out.contains("0.50"), "PV/native ratio: " + out);
@@ -147,14 +157,16 @@ class ScenarioReportTest
         final ScenarioReport.Counted counted = new ScenarioReport.Counted(40_000, 40_000, 0, 10, 800, 0, 0, 33, 0,
             0, 0, 33, 0, 0);
         final ScenarioReport.DiskReport first = new ScenarioReport.DiskReport("g1/51712", 51712, "temporary",
-            "random 4 KiB", new ScenarioReport.Negotiated(2, 1, true, 256, "grant-map"), pv, counted,
-            new ScenarioReport.Derived(1.0, 0.00025, 0.02, 0, 0, 0.5),
+            "random 4 KiB", "pv", "para", new ScenarioReport.Negotiated(2, 1, true, 256, "grant-map"), pv, counted,
+            new ScenarioReport.Derived(1.0, 0.00025, 0.02, 0, 0, 0.5), null,
+            new ScenarioReport.PathCost(0, 0.02025, 0.00025, 0.02, 350, 3.5, 4.25),
             new ScenarioReport.Verify(true, 12_000, mismatches, errors, 0 == errors ? null : "boom", 4000, 0),
             new ScenarioReport.NativeBaseline(2, 2, false, nat,
             new ScenarioReport.Verify(true, 20_000, 0, 0, null, 0, 0)));
         final ScenarioReport.DiskReport second = new ScenarioReport.DiskReport("g2/51712", 51712, "/tmp/x.img",
-            "sequential 64 KiB", new ScenarioReport.Negotiated(1, 4, false, 0, "grant-copy"), pv, counted,
-            new ScenarioReport.Derived(2.0, 0.1, 0.2, 2, 1, null),
+            "sequential 64 KiB", "emulated", "full", null, pv, null, new ScenarioReport.Derived(0, 0, 0, 0, 0, null),
+            new ScenarioReport.Emulated(40_000, 280_000, 280_000, 280_000, 40_000, 0),
+            new ScenarioReport.PathCost(7.0, 14.0, 0, 8.0, 21_000, 12.5, 30.0),
             new ScenarioReport.Verify(false, 0, 0, 0, null, 0, 0), null);
         final Map<String, Long> dom0Calls = new LinkedHashMap<>();
         dom0Calls.put("GRANT_MAP", 12L);
@@ -168,7 +180,7 @@ class ScenarioReportTest
             new ScenarioReport.DomainCpu("g1", 1, "full", 1, 512, 50, 3.5, 0.1842, 700, 20.0, 150.0, 790, exits, 0,
                 700, 0, 11_000_000)));
         final ScenarioReport report = ScenarioReport.of("sample.yaml",
-            new ScenarioReport.Machine(512L << 20, 64L << 20, "grant-map"), cpu,
+            new ScenarioReport.Machine(512L << 20, 64L << 20, "grant-map"), cpu, cpu,
             List.of(new ScenarioReport.GuestReport("g1", 1, new ScenarioReport.Hypercalls(10, 0.00025,
                 Map.of("EVTCHN_SEND", 10L)), List.of(first)),
                 new ScenarioReport.GuestReport("g2", 2, new ScenarioReport.Hypercalls(0, 0, Map.of()),

@@ -11,6 +11,8 @@ import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import io.pvio.backend.block.FileBlockStore;
 
@@ -118,6 +120,72 @@ class ScenarioRunnerTest
         assertEquals(tempBefore, runDirectories(), "temporary images are deleted");
 
         final Path json = dir.resolve("report.json");
+        report.writeJson(json);
+        assertEquals(report, ScenarioReport.readJson(json));
+    }
+
+    @ParameterizedTest(name = "{0} guest")
+    @ValueSource(strings = {"full", "native"})
+    void shouldRunAnEmulatedDiskBesideTheSplitDriverAndPutThePathsSideBySide(final String mode) throws Exception
+    {
+        final String yaml = String.join("\n",
+            "machine: {memory: 256M}",
+            "guests:",
+            "  - name: pv",
+            "    mode: para",
+            "    memory: 32M",
+            "    disks: [{size: 16M, workload: {queue-depth: 8, read-share: 0.5, count: 1500, seed: 4}}]",
+            "  - name: emu",
+            "    mode: " + mode,
+            "    memory: 32M",
+            "    disks: [{size: 16M, io: emulated, workload: {queue-depth: 8, read-share: 0.5, count: 1500, seed: 5}}]",
+            "");
+        final StringWriter text = new StringWriter();
+        final PrintWriter out = new PrintWriter(text, true);
+        final ScenarioReport report =
+            new ScenarioRunner(ScenarioParser.parse(yaml, false, "side"), "side", out, false).run();
+        report.print(out);
+        final String printed = text.toString();
+
+        assertTrue(report.clean(), printed);
+        assertNotNull(report.emulatedCpu(), "the emulated phase has its own CPU table");
+        final ScenarioReport.DiskReport pv = report.guests().get(0).disks().get(0);
+        final ScenarioReport.DiskReport emu = report.guests().get(1).disks().get(0);
+        assertEquals("pv/para", pv.path());
+        assertEquals("emulated/" + mode, emu.path());
+        assertNull(emu.counted(), "no split-driver counters for an emulated disk");
+        final ScenarioReport.Emulated e = emu.emulated();
+        assertEquals(1500, e.ios());
+        assertEquals(0, e.deviceErrors());
+        assertTrue(e.interrupts() >= 1 && e.interrupts() <= e.ios(), e.toString());
+        // 2 accesses to issue each I/O, 5 per interrupt handled: between a lone I/O's 7 and depth 8's 2 + 5/8
+        assertTrue(e.mmioAccesses() >= 2 * e.ios() + 5 * e.interrupts() / 2, e.toString());
+        assertTrue(e.mmioAccesses() <= 7 * e.ios(), e.toString());
+        if ("full".equals(mode))
+        {
+            assertEquals(e.mmioAccesses(), e.mmioExits(), "in full mode every access exits");
+            assertEquals(e.mmioAccesses(), e.ioreqs(), "and is an ioreq to dom0");
+            assertTrue(emu.cost().exitsPerIo() >= (double)e.mmioExits() / e.ios(), emu.cost().toString());
+            assertEquals(2.0 * e.ioreqs() / e.ios(), emu.cost().notificationsPerIo(), 1e-9);
+        }
+        else
+        {
+            assertEquals(0, e.mmioExits(), "natively the accesses reach the device");
+            assertEquals(0, e.ioreqs());
+            assertEquals(0.0, emu.cost().exitsPerIo());
+        }
+        assertEquals(0.0, pv.cost().exitsPerIo(), "a para guest makes hypercalls, not exits");
+        assertTrue(pv.cost().notificationsPerIo() > 0 && pv.cost().notificationsPerIo() <= 2.0, pv.cost().toString());
+        assertTrue(emu.verify().readsChecked() > 300, "the emulated disk's reads are verified");
+        assertEquals(0, emu.verify().mismatches());
+        assertEquals(0, emu.verify().imageMismatches());
+        assertNotNull(emu.nativeBaseline());
+        assertTrue(printed.contains("] emulated:"), printed);
+        assertTrue(printed.contains("I/O paths side by side, per I/O"), printed);
+        assertTrue(printed.contains("emulated/" + mode), printed);
+        assertTrue(printed.contains("Emulated AHCI controller counters"), printed);
+
+        final Path json = dir.resolve("side.json");
         report.writeJson(json);
         assertEquals(report, ScenarioReport.readJson(json));
     }
