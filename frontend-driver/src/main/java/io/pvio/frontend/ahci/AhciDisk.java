@@ -322,6 +322,17 @@ public final class AhciDisk implements VcpuTask, AutoCloseable
     }
 
     /**
+     * Runs of the interrupt-handling program since ready: interrupts that arrived while one was pending are handled
+     * by the same run.
+     *
+     * @return the count.
+     */
+    public long handlerRuns()
+    {
+        return interruptPrograms;
+    }
+
+    /**
      * I/Os completed successfully.
      *
      * @return the count.
