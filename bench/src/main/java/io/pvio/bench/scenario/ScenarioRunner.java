@@ -2,8 +2,11 @@ package io.pvio.bench.scenario;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -853,6 +856,10 @@ public final class ScenarioRunner
                     {
                         image.toFile().deleteOnExit();
                         FileBlockStore store = FileBlockStore.createSparse(image, spec.size(), sectorSize, direct);
+                        if (direct)
+                        {
+                            allocate(image, spec.size());
+                        }
                         if (spec.readOnly())
                         {
                             store.close();
@@ -872,6 +879,27 @@ public final class ScenarioRunner
             {
                 throw new ScenarioException(where + ".image: " + ex.getMessage() + "; put the image on a file " +
                     "system that supports O_DIRECT, or set backend.o-direct: false");
+            }
+        }
+
+        /**
+         * Writes a temporary image's every block (with zeros, what a sparse image reads anyway), so that with
+         * O_DIRECT reads reach the device instead of a hole the file system answers from its extent map.
+         */
+        private static void allocate(final Path image, final long bytes) throws IOException
+        {
+            final ByteBuffer zeros = ByteBuffer.allocate(1 << 20);
+            try (FileChannel channel = FileChannel.open(image, StandardOpenOption.WRITE))
+            {
+                for (long at = 0; at < bytes; at += zeros.capacity())
+                {
+                    zeros.clear().limit((int)Math.min(zeros.capacity(), bytes - at));
+                    while (zeros.hasRemaining())
+                    {
+                        channel.write(zeros, at + zeros.position());
+                    }
+                }
+                channel.force(false);
             }
         }
 
