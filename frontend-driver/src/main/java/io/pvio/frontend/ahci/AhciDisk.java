@@ -129,8 +129,8 @@ public final class AhciDisk implements VcpuTask, AutoCloseable
     private volatile int queueDepth;
     private volatile String failure;
     private volatile boolean closed;
-    private volatile long ioAccesses;
-    private volatile long initAccesses;
+    private volatile long accesses;
+    private volatile long initAccesses = -1;
     private volatile long interrupts;
     private volatile long interruptPrograms;
     private volatile long completed;
@@ -298,7 +298,8 @@ public final class AhciDisk implements VcpuTask, AutoCloseable
      */
     public long ioAccesses()
     {
-        return ioAccesses;
+        final long init = initAccesses;
+        return init < 0 ? 0 : accesses - init;
     }
 
     /**
@@ -308,7 +309,8 @@ public final class AhciDisk implements VcpuTask, AutoCloseable
      */
     public long initAccesses()
     {
-        return initAccesses;
+        final long init = initAccesses;
+        return init < 0 ? accesses : init;
     }
 
     /**
@@ -381,7 +383,7 @@ public final class AhciDisk implements VcpuTask, AutoCloseable
     public double accessesPerIo()
     {
         final long ios = completed + failed;
-        return 0 == ios ? 0 : (double)ioAccesses / ios;
+        return 0 == ios ? 0 : (double)ioAccesses() / ios;
     }
 
     /**
@@ -476,21 +478,23 @@ public final class AhciDisk implements VcpuTask, AutoCloseable
         {
             case INIT:
                 cpu.setHandler(vector, (c, v, e) -> onInterrupt());
-                initWrite(Ahci.GHC, Ahci.GHC_HR, INIT_WAIT_RESET);
+                write(Ahci.GHC, Ahci.GHC_HR);
+                pc = INIT_WAIT_RESET;
                 return true;
             case INIT_WAIT_RESET:
-                if (0 != (initRead(Ahci.GHC) & Ahci.GHC_HR))
+                if (0 != (read(Ahci.GHC) & Ahci.GHC_HR))
                 {
                     return false; // the reset is still in progress: look again next time
                 }
                 pc = INIT_ENABLE;
                 return true;
             case INIT_ENABLE:
-                initWrite(Ahci.GHC, Ahci.GHC_AE, INIT_CAP);
+                write(Ahci.GHC, Ahci.GHC_AE);
+                pc = INIT_CAP;
                 return true;
             case INIT_CAP:
             {
-                final int cap = initRead(Ahci.CAP);
+                final int cap = read(Ahci.CAP);
                 final int hbaSlots = ((cap >>> Ahci.CAP_NCS_SHIFT) & 0x1F) + 1;
                 if (0 == (cap & Ahci.CAP_SNCQ) || hbaSlots < slots)
                 {
@@ -501,40 +505,51 @@ public final class AhciDisk implements VcpuTask, AutoCloseable
                 return true;
             }
             case INIT_STOP:
-                initWrite(Ahci.PX_CMD, 0, INIT_CLB);
+                write(Ahci.PX_CMD, 0);
+                pc = INIT_CLB;
                 return true;
             case INIT_CLB:
-                initWrite(Ahci.PX_CLB, (int)(listGfn << 12), INIT_CLBU);
+                write(Ahci.PX_CLB, (int)(listGfn << 12));
+                pc = INIT_CLBU;
                 return true;
             case INIT_CLBU:
-                initWrite(Ahci.PX_CLBU, (int)(listGfn >>> 20), INIT_FB);
+                write(Ahci.PX_CLBU, (int)(listGfn >>> 20));
+                pc = INIT_FB;
                 return true;
             case INIT_FB:
-                initWrite(Ahci.PX_FB, (int)(listGfn << 12) + Ahci.COMMAND_LIST_LENGTH, INIT_FBU);
+                write(Ahci.PX_FB, (int)(listGfn << 12) + Ahci.COMMAND_LIST_LENGTH);
+                pc = INIT_FBU;
                 return true;
             case INIT_FBU:
-                initWrite(Ahci.PX_FBU, (int)(listGfn >>> 20), INIT_SERR);
+                write(Ahci.PX_FBU, (int)(listGfn >>> 20));
+                pc = INIT_SERR;
                 return true;
             case INIT_SERR:
-                initWrite(Ahci.PX_SERR, -1, INIT_PXIS);
+                write(Ahci.PX_SERR, -1);
+                pc = INIT_PXIS;
                 return true;
             case INIT_PXIS:
-                initWrite(Ahci.PX_IS, -1, INIT_IS);
+                write(Ahci.PX_IS, -1);
+                pc = INIT_IS;
                 return true;
             case INIT_IS:
-                initWrite(Ahci.IS, -1, INIT_IE);
+                write(Ahci.IS, -1);
+                pc = INIT_IE;
                 return true;
             case INIT_IE:
-                initWrite(Ahci.PX_IE, ENABLED_STATUS, INIT_GHC);
+                write(Ahci.PX_IE, ENABLED_STATUS);
+                pc = INIT_GHC;
                 return true;
             case INIT_GHC:
-                initWrite(Ahci.GHC, Ahci.GHC_AE | Ahci.GHC_IE, INIT_START);
+                write(Ahci.GHC, Ahci.GHC_AE | Ahci.GHC_IE);
+                pc = INIT_START;
                 return true;
             case INIT_START:
-                initWrite(Ahci.PX_CMD, Ahci.PX_CMD_FRE | Ahci.PX_CMD_ST, INIT_SSTS);
+                write(Ahci.PX_CMD, Ahci.PX_CMD_FRE | Ahci.PX_CMD_ST);
+                pc = INIT_SSTS;
                 return true;
             case INIT_SSTS:
-                if ((initRead(Ahci.PX_SSTS) & 0xF) != 3)
+                if ((read(Ahci.PX_SSTS) & 0xF) != 3)
                 {
                     return fail("no device on port 0 (PxSSTS.DET is not 3)");
                 }
@@ -542,7 +557,8 @@ public final class AhciDisk implements VcpuTask, AutoCloseable
                 pc = INIT_IDENTIFY;
                 return true;
             case INIT_IDENTIFY:
-                initWrite(Ahci.PX_CI, 1, READY);
+                write(Ahci.PX_CI, 1);
+                pc = READY;
                 outstanding = 1;
                 identifying = true;
                 return true;
@@ -835,8 +851,7 @@ public final class AhciDisk implements VcpuTask, AutoCloseable
     private void ready()
     {
         justIdentified = false;
-        initAccesses += ioAccesses;
-        ioAccesses = 0;
+        initAccesses = accesses;
         interrupts = 0;
         interruptPrograms = 0;
         synchronized (readyLock)
@@ -904,31 +919,17 @@ public final class AhciDisk implements VcpuTask, AutoCloseable
         }
     }
 
-    private int initRead(final int offset)
-    {
-        final int value = (int)cpu.mmioRead(abar + offset, Integer.BYTES);
-        initAccesses++;
-        return value;
-    }
-
-    private void initWrite(final int offset, final int value, final int next)
-    {
-        cpu.mmioWrite(abar + offset, Integer.BYTES, value & 0xFFFF_FFFFL);
-        initAccesses++;
-        pc = next;
-    }
-
     private int read(final int offset)
     {
         final int value = (int)cpu.mmioRead(abar + offset, Integer.BYTES);
-        ioAccesses++;
+        accesses++;
         return value;
     }
 
     private void write(final int offset, final int value)
     {
         cpu.mmioWrite(abar + offset, Integer.BYTES, value & 0xFFFF_FFFFL);
-        ioAccesses++;
+        accesses++;
     }
 
     private void freePages(final long list, final int tables, final int data)
