@@ -10,6 +10,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 import org.agrona.concurrent.UnsafeBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -30,6 +31,8 @@ import org.openjdk.jmh.annotations.Warmup;
 import io.pvio.backend.block.BlockBackOptions;
 import io.pvio.backend.block.FileBlockStore;
 import io.pvio.bench.event.CompletionCounter;
+import io.pvio.bench.machine.EmulatedDisk;
+import io.pvio.bench.machine.GuestOptions;
 import io.pvio.bench.machine.MachineOptions;
 import io.pvio.bench.machine.PvDisk;
 import io.pvio.bench.machine.PvMachine;
@@ -38,6 +41,7 @@ import io.pvio.frontend.block.BlockFrontException;
 import io.pvio.frontend.block.BlockFrontOptions;
 import io.pvio.frontend.block.BlockIo;
 import io.pvio.frontend.block.BlockIoCallback;
+import io.pvio.machine.vm.PagingMode;
 
 /**
  * IOPS of one guest disk through the split driver ({@code pv}) against the same I/O issued on the image file
@@ -82,6 +86,12 @@ public class BlockIoBenchmark
     /** {@code target}: the image file directly. */
     public static final String NATIVE = "native";
 
+    /**
+     * {@code target}: an emulated AHCI disk in a full-mode guest, every register access an exit to dom0's device
+     * model.
+     */
+    public static final String EMULATED = "emulated";
+
     /** I/Os per benchmark invocation. */
     public static final int BATCH = 64;
 
@@ -89,12 +99,12 @@ public class BlockIoBenchmark
     @Param({"RANDOM_READ_4K", "SEQ_READ_64K", "SEQ_WRITE_64K"})
     public BlockWorkload workload;
 
-    /** I/Os in flight (pv only). */
+    /** I/Os in flight (pv and emulated; native issues one at a time). */
     @Param({"1", "32"})
     public int depth;
 
-    /** {@code pv} (on vCPUs), {@code pv-threads} (thread per domain) or {@code native}. */
-    @Param({PV, PV_THREADS, NATIVE})
+    /** {@code pv} (on vCPUs), {@code pv-threads} (thread per domain), {@code emulated} (AHCI, full) or {@code native}. */
+    @Param({PV, PV_THREADS, EMULATED, NATIVE})
     public String target;
 
     private Path image;
@@ -103,6 +113,9 @@ public class BlockIoBenchmark
     private PvMachine machine;
     private BlockFront front;
     private PvDisk disk;
+    private EmulatedDisk emulated;
+    private FileBlockStore store;
+    private Consumer<BlockIo> submit;
     private final CompletionCounter completions = new CompletionCounter();
     private final AtomicLong pvSequence = new AtomicLong();
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -137,15 +150,26 @@ public class BlockIoBenchmark
             fillBuffer(nativeBuffer);
             return;
         }
-        if (!PV.equals(target) && !PV_THREADS.equals(target))
+        if (!PV.equals(target) && !PV_THREADS.equals(target) && !EMULATED.equals(target))
         {
-            throw new IllegalArgumentException("target must be pv, pv-threads or native: " + target);
+            throw new IllegalArgumentException("target must be pv, pv-threads, emulated or native: " + target);
         }
         machine = PvMachine.start(MACHINE_FRAMES, DOM0_FRAMES, new MachineOptions().execution(
-            PV.equals(target) ? MachineOptions.Execution.VCPUS : MachineOptions.Execution.THREADS));
-        disk = machine.attachDisk(machine.createGuest("bench", GUEST_FRAMES), 51712,
-            FileBlockStore.open(image, false), new BlockBackOptions(), new BlockFrontOptions());
-        front = disk.front();
+            PV_THREADS.equals(target) ? MachineOptions.Execution.THREADS : MachineOptions.Execution.VCPUS));
+        if (EMULATED.equals(target))
+        {
+            store = FileBlockStore.open(image, false);
+            emulated = EmulatedDisk.attach(machine, machine.createGuest("bench", GUEST_FRAMES,
+                new GuestOptions().mode(PagingMode.FULL)), store, depth);
+            submit = emulated.driver()::submit;
+        }
+        else
+        {
+            disk = machine.attachDisk(machine.createGuest("bench", GUEST_FRAMES), 51712,
+                FileBlockStore.open(image, false), new BlockBackOptions(), new BlockFrontOptions());
+            front = disk.front();
+            submit = front::submit;
+        }
         inFlight.set(depth);
         final BlockIoCallback callback = this::onComplete;
         ios = new BlockIo[depth];
@@ -157,7 +181,7 @@ public class BlockIoBenchmark
             ios[i] = new BlockIo().callback(callback);
             ios[i].tag(i);
             prepare(ios[i], new UnsafeBuffer(bytes));
-            front.submit(ios[i]);
+            submit.accept(ios[i]);
         }
     }
 
@@ -204,8 +228,19 @@ public class BlockIoBenchmark
                 {
                     Thread.sleep(1);
                 }
-                BlockBenchReport.recordStats(target, workload, depth, front.counters().requests(),
-                    front.counters().notificationsSent(), disk.back().counters().notificationsSent());
+                if (null != emulated)
+                {
+                    // for the emulated disk: I/Os, ioreqs (guest to dom0) and interrupts (dom0 to guest)
+                    BlockBenchReport.recordStats(target, workload, depth, emulated.driver().completed(),
+                        emulated.ioreqs(), emulated.driver().interrupts());
+                    emulated.close();
+                    store.close();
+                }
+                else
+                {
+                    BlockBenchReport.recordStats(target, workload, depth, front.counters().requests(),
+                        front.counters().notificationsSent(), disk.back().counters().notificationsSent());
+                }
                 machine.close();
                 if (failures > 0)
                 {
@@ -269,7 +304,7 @@ public class BlockIoBenchmark
         {
             io.write(offset >>> 9, bufferOf(io), 0, workload.blockSize());
         }
-        front.submit(io);
+        submit.accept(io);
     }
 
     private void prepare(final BlockIo io, final UnsafeBuffer buffer)
