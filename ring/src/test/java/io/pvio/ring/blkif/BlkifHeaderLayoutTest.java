@@ -1,17 +1,15 @@
 package io.pvio.ring.blkif;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import io.pvio.ring.CLayoutProgram;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,8 +22,6 @@ import static io.pvio.ring.blkif.BlkifRequestDescriptor.MAX_SEGMENTS_PER_REQUEST
 import static io.pvio.ring.blkif.BlkifRequestDescriptor.SEGMENT_LENGTH;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 /**
@@ -43,27 +39,7 @@ class BlkifHeaderLayoutTest
     @BeforeAll
     static void compileAndRun() throws IOException, InterruptedException
     {
-        final boolean haveToolchain = Files.exists(BLKIF_H) && onPath("gcc");
-        if (!haveToolchain && null != System.getenv("CI"))
-        {
-            throw new IllegalStateException("CI must provide gcc and " + BLKIF_H + " (apt-get install libxen-dev gcc)");
-        }
-        assumeTrue(haveToolchain, "needs gcc and " + BLKIF_H + " (apt-get install libxen-dev gcc)");
-
-        final Path out = Paths.get("target", "c-blkif");
-        Files.createDirectories(out);
-        final Path program = out.resolve("blkif_layout").toAbsolutePath();
-        final String compiled = run(
-            "gcc", "-std=c11", "-O0", "-Wall", "-Wextra", "-Werror", "-D__XEN_TOOLS__", "-o", program.toString(),
-            SOURCE.toString());
-        assertEquals("", compiled.trim(), "gcc printed diagnostics");
-
-        for (final String line : run(program.toString()).split("\n"))
-        {
-            final String[] parts = line.trim().split(" ");
-            assertEquals(2, parts.length, "unexpected output line: " + line);
-            C_VALUES.put(parts[0], Long.parseLong(parts[1]));
-        }
+        C_VALUES.putAll(CLayoutProgram.compileAndRun(SOURCE, BLKIF_H, "blkif_layout"));
     }
 
     static Stream<Arguments> layout()
@@ -170,26 +146,5 @@ class BlkifHeaderLayoutTest
         final Set<String> unchecked = new TreeSet<>(C_VALUES.keySet());
         layout().forEach((arguments) -> unchecked.remove((String)arguments.get()[0]));
         assertEquals(Set.of(), unchecked, "values the C program prints that no Java constant is held against");
-    }
-
-    private static String run(final String... command) throws IOException, InterruptedException
-    {
-        final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        final String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(process.waitFor(60, TimeUnit.SECONDS), String.join(" ", command) + " did not finish");
-        assertEquals(0, process.exitValue(), String.join(" ", command) + " failed:\n" + output);
-        return output;
-    }
-
-    private static boolean onPath(final String command)
-    {
-        for (final String dir : System.getenv().getOrDefault("PATH", "").split(":"))
-        {
-            if (Files.isExecutable(Paths.get(dir, command)))
-            {
-                return true;
-            }
-        }
-        return false;
     }
 }
