@@ -9,6 +9,7 @@ public final class Experiments
 {
     private static final List<Experiment> ALL = List.of(
         new ExitsPerIoExperiment(),
+        new NotificationExperiment(),
         new PteUpdateExperiment(),
         new FaultDeliveryExperiment(),
         new EventDeliveryExperiment(),
