@@ -1,10 +1,12 @@
 package io.pvio.backend.block;
 
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.jctools.queues.MpscArrayQueue;
 
 import io.pvio.hypervisor.Domain;
 import io.pvio.hypervisor.PageAllocator;
@@ -105,6 +107,11 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
     private final long[] bounceGfns;
     private final UnsafeBuffer[] bounceViews;
     private final String roleName;
+    private final BlockIoWorkers workers;
+    private final AsyncBlockIo[] pool;
+    private final MpscArrayQueue<AsyncBlockIo> completions;
+    private int poolTop;
+    private int inFlight;
     private volatile boolean wakeRequested;
     private volatile boolean running = true;
     private volatile Thread thread;
@@ -173,6 +180,23 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
             this.bounceViews = null;
         }
         this.roleName = "blkback-d" + frontendId + '-' + device.devid() + "-q" + index;
+        if (options.ioWorkers() > 0 && null != persistent)
+        {
+            this.workers = new BlockIoWorkers(roleName, options.ioWorkers(), ring.size());
+            this.pool = new AsyncBlockIo[ring.size()];
+            for (int i = 0; i < pool.length; i++)
+            {
+                pool[i] = new AsyncBlockIo(this, store);
+            }
+            this.poolTop = pool.length;
+            this.completions = new MpscArrayQueue<>(Math.max(2, ring.size()));
+        }
+        else
+        {
+            this.workers = null;
+            this.pool = null;
+            this.completions = null;
+        }
     }
 
     int port()
@@ -182,6 +206,10 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
 
     void start()
     {
+        if (null != workers)
+        {
+            workers.start();
+        }
         final Vcpu host = driverDomain.vcpu((frontendId + index) % driverDomain.vcpus());
         if (null != host)
         {
@@ -230,6 +258,52 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
         if (null != host)
         {
             host.removeTask(this);
+        }
+        else
+        {
+            final Thread t = thread;
+            if (null != t)
+            {
+                LockSupport.unpark(t);
+            }
+            if (null != runner)
+            {
+                runner.close();
+            }
+        }
+        if (null != workers)
+        {
+            // the agent no longer runs: this thread owns inFlight now; wait until no worker touches a grant page
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (inFlight > 0 && System.nanoTime() - deadline < 0)
+            {
+                if (null == completions.poll())
+                {
+                    Thread.onSpinWait();
+                }
+                else
+                {
+                    inFlight--;
+                }
+            }
+            workers.close();
+        }
+    }
+
+    /**
+     * On a worker: a job is done; hand it back to the agent and wake it. Allocates nothing.
+     *
+     * @param io the job.
+     */
+    void complete(final AsyncBlockIo io)
+    {
+        // the offer (a release of the job's fields) before the wake: a vCPU woken after it sees the job
+        completions.offer(io);
+        wakeRequested = true;
+        final Vcpu host = vcpu;
+        if (null != host)
+        {
+            host.wake();
             return;
         }
         final Thread t = thread;
@@ -237,9 +311,107 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
         {
             LockSupport.unpark(t);
         }
-        if (null != runner)
+    }
+
+    /** Answers every completed job: its response, its counters, back to the pool. */
+    private int reapCompletions()
+    {
+        int reaped = 0;
+        AsyncBlockIo io;
+        while (null != (io = completions.poll()))
         {
-            runner.close();
+            inFlight--;
+            if (BlkifStatus.OKAY.value() == io.status)
+            {
+                BlockBackCounters.add(slab, io.write ? BlockBackCounters.WRITES : BlockBackCounters.READS, 1);
+                BlockBackCounters.add(slab, io.write ? BlockBackCounters.BYTES_WRITTEN : BlockBackCounters.BYTES_READ,
+                    io.bytes);
+            }
+            else
+            {
+                BlockBackCounters.add(slab, BlockBackCounters.ERRORS_IO, 1);
+            }
+            respond(io.id, io.operation, io.status);
+            pool[poolTop++] = io;
+            reaped++;
+        }
+        return reaped;
+    }
+
+    /**
+     * Hands a direct read or write on persistent grants to the workers, when every grant is mapped or has room (an
+     * eviction would unmap a page an in-flight job may use).
+     *
+     * @return true if handed off (the response comes at completion), false to serve it here.
+     */
+    private boolean submitAsync(
+        final long id, final int operation, final boolean write, final long firstSector, final BlkifSegmentFlyweight segs,
+        final int n)
+    {
+        if (n > BlkifRequestDescriptor.MAX_SEGMENTS_PER_REQUEST || 0 == poolTop)
+        {
+            return false;
+        }
+        for (int i = 0; i < n; i++)
+        {
+            if (!persistent.acquiresWithoutEviction(segs.gref(i)))
+            {
+                drainInFlight();
+                return false;
+            }
+        }
+        for (int i = 0; i < n; i++)
+        {
+            final UnsafeBuffer view = persistent.acquire(segs.gref(i));
+            if (null == view)
+            {
+                return false; // the synchronous path maps again, fails the same way and answers the error
+            }
+            segmentAddress[i] = view.addressOffset();
+        }
+        final AsyncBlockIo io = pool[--poolTop];
+        int runs = 0;
+        long bytesMoved = 0;
+        int i = 0;
+        while (i < n)
+        {
+            final int first = segs.firstSect(i);
+            int bytes = (segs.lastSect(i) - first + 1) << SECTOR_SHIFT;
+            int j = i + 1;
+            while (j < n && BlkifRequestDescriptor.MAX_SECT == segs.lastSect(j - 1) && 0 == segs.firstSect(j) &&
+                segmentAddress[j] == segmentAddress[j - 1] + PAGE_SIZE)
+            {
+                bytes += (segs.lastSect(j) + 1) << SECTOR_SHIFT;
+                j++;
+            }
+            io.runAddress[runs] = segmentAddress[i] + ((long)first << SECTOR_SHIFT);
+            io.runBytes[runs] = bytes;
+            runs++;
+            bytesMoved += bytes;
+            i = j;
+        }
+        BlockBackCounters.add(slab, BlockBackCounters.SEGMENTS, n);
+        BlockBackCounters.add(slab, BlockBackCounters.ASYNC, 1);
+        io.id = id;
+        io.operation = operation;
+        io.write = write;
+        io.sector = firstSector;
+        io.runs = runs;
+        io.bytes = bytesMoved;
+        inFlight++;
+        workers.submit(io); // the queue's offer publishes the fields above to the worker that polls it
+        return true;
+    }
+
+    /** Waits for every in-flight job and answers it (before the persistent cache may evict a mapping). */
+    private void drainInFlight()
+    {
+        while (inFlight > 0)
+        {
+            if (0 == reapCompletions())
+            {
+                Thread.onSpinWait();
+            }
         }
     }
 
@@ -279,7 +451,7 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
         {
             return 0;
         }
-        int served = 0;
+        int served = null == completions ? 0 : reapCompletions();
         try
         {
             while (served < BUDGET && ring.copyNextRequest(request, 0))
@@ -314,7 +486,8 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
     public boolean prepareToBlock()
     {
         wakeRequested = false;
-        return running && !broken && ring.finalCheckForRequests();
+        // completions first: a worker publishes one and then wakes the vCPU, so one seen here is never missed
+        return running && !broken && ((null != completions && !completions.isEmpty()) || ring.finalCheckForRequests());
     }
 
     @Override
@@ -351,7 +524,8 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
         {
             return; // requests arrived while arming req_event
         }
-        if (!wakeRequested && running)
+        // a worker offers its completion, sets wakeRequested and unparks: seen here, or the unpark leaves a permit
+        if (!wakeRequested && running && (null == completions || completions.isEmpty()))
         {
             LockSupport.park(this);
         }
@@ -423,6 +597,11 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
             if (BlkifOp.READ.value() == dataOperation || BlkifOp.WRITE.value() == dataOperation)
             {
                 final boolean write = BlkifOp.WRITE.value() == dataOperation;
+                if (null != workers && operation == dataOperation &&
+                    submitAsync(id, operation, write, req.sectorNumber(), segs, nrSegments))
+                {
+                    return;
+                }
                 status = transfer(write, req.sectorNumber(), segs, nrSegments);
                 BlockBackCounters.add(slab, write ? BlockBackCounters.WRITES : BlockBackCounters.READS, 1);
             }
@@ -498,6 +677,17 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
      */
     private short transfer(final boolean write, final long firstSector, final BlkifSegmentFlyweight segs, final int n)
     {
+        if (inFlight > 0 && null != persistent)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                if (!persistent.acquiresWithoutEviction(segs.gref(i)))
+                {
+                    drainInFlight(); // an eviction must not unmap a page an in-flight job is using
+                    break;
+                }
+            }
+        }
         BlockBackCounters.add(slab, BlockBackCounters.SEGMENTS, n);
         if (BlockDataPath.GRANT_COPY == dataPath)
         {

@@ -31,7 +31,8 @@ public final class BlockBackCounters
     static final int GRANT_COPIES = 17;
     static final int PERSISTENT_MAPPED = 18;
     static final int NOTIFICATIONS_RECEIVED = 19;
-    static final int COUNT = 20;
+    static final int ASYNC = 20;
+    static final int COUNT = 21;
 
     // one slab per queue: 16 longs of padding on each side keep two queues' counters off each other's cache lines
     private static final int PAD = 16;
@@ -274,6 +275,16 @@ public final class BlockBackCounters
         return sum(PERSISTENT_MAPPED);
     }
 
+    /**
+     * Requests whose image I/O the ring's I/O workers performed (asynchronous serving).
+     *
+     * @return the count.
+     */
+    public long asyncRequests()
+    {
+        return sum(ASYNC);
+    }
+
     @Override
     public String toString()
     {
@@ -284,6 +295,6 @@ public final class BlockBackCounters
             ", errorsIo=" + errorsIo() + ", errorsGrant=" + errorsGrant() + ", protocolViolations=" +
             protocolViolations() + ", notificationsSent=" + notificationsSent() + ", notificationsReceived=" +
             notificationsReceived() + ", grantMaps=" + grantMaps() + ", grantUnmaps=" + grantUnmaps() +
-            ", grantCopies=" + grantCopies() + ", persistentMapped=" + persistentMapped() + '}';
+            ", grantCopies=" + grantCopies() + ", persistentMapped=" + persistentMapped() + ", asyncRequests=" + asyncRequests() + '}';
     }
 }

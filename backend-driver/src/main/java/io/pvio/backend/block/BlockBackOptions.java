@@ -15,6 +15,7 @@ public final class BlockBackOptions
     private BlockDataPath dataPath = BlockDataPath.GRANT_MAP;
     private boolean flushCache = true;
     private boolean discard = true;
+    private int ioWorkers;
 
     /**
      * Defaults: persistent grants on, 256 indirect segments, 4 queues, ring page order 4, grant map, flush and
@@ -28,7 +29,7 @@ public final class BlockBackOptions
     {
         return new BlockBackOptions().persistentGrants(persistentGrants).maxIndirectSegments(maxIndirectSegments)
             .maxQueues(maxQueues).maxRingPageOrder(maxRingPageOrder).dataPath(dataPath).flushCache(flushCache)
-            .discard(discard);
+            .discard(discard).ioWorkers(ioWorkers);
     }
 
     /**
@@ -202,11 +203,41 @@ public final class BlockBackOptions
         return discard;
     }
 
+    /**
+     * Serves reads and writes asynchronously: each ring gets {@code n} I/O worker threads (the host's block layer)
+     * and its agent hands them the image I/O of requests on persistently mapped grants with up to 11 segments, so
+     * the image sees the front end's queue depth; responses go back in completion order. 0 (the default) serves
+     * every request on the agent, one at a time.
+     *
+     * @param n 0 to 256 workers per ring.
+     * @return this.
+     * @throws IllegalArgumentException if out of range.
+     */
+    public BlockBackOptions ioWorkers(final int n)
+    {
+        if (n < 0 || n > 256)
+        {
+            throw new IllegalArgumentException("ioWorkers must be 0 to 256: " + n);
+        }
+        ioWorkers = n;
+        return this;
+    }
+
+    /**
+     * I/O worker threads per ring.
+     *
+     * @return 0 when the agent serves every request itself.
+     */
+    public int ioWorkers()
+    {
+        return ioWorkers;
+    }
+
     @Override
     public String toString()
     {
         return "BlockBackOptions{persistentGrants=" + persistentGrants + ", maxIndirectSegments=" +
             maxIndirectSegments + ", maxQueues=" + maxQueues + ", maxRingPageOrder=" + maxRingPageOrder +
-            ", dataPath=" + dataPath + ", flushCache=" + flushCache + ", discard=" + discard + '}';
+            ", dataPath=" + dataPath + ", flushCache=" + flushCache + ", discard=" + discard + ", ioWorkers=" + ioWorkers + '}';
     }
 }

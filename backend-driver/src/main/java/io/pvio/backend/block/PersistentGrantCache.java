@@ -81,6 +81,17 @@ final class PersistentGrantCache
         return views[slot];
     }
 
+    /**
+     * Whether acquiring {@code ref} would leave every other mapping in place: it is mapped already, or there is room.
+     *
+     * @param ref the grant reference.
+     * @return false if it would evict (unmap) another grant.
+     */
+    boolean acquiresWithoutEviction(final int ref)
+    {
+        return NONE != slotOfRef.get(ref) || size < refs.length;
+    }
+
     int lastStatus()
     {
         return lastStatus;

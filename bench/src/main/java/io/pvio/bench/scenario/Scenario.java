@@ -89,10 +89,12 @@ public record Scenario(
      * @param oDirect             whether images are opened with O_DIRECT, bypassing the page cache: blkback's store
      *                            (whose logical block size becomes the file system's block size), the native
      *                            baseline and the read-back check alike.
+     * @param ioWorkers           I/O worker threads per ring (the host's block layer), so reads and writes on
+     *                            persistent grants are served asynchronously; 0 serves each on the ring's agent.
      */
     public record Backend(
         BlockDataPath dataPath, boolean persistentGrants, int maxIndirectSegments, int maxQueues, int maxRingPageOrder,
-        boolean oDirect)
+        boolean oDirect, int ioWorkers)
     {
     }
 

@@ -257,7 +257,7 @@ public final class ScenarioParser
 
         final Fields backend = root.object("backend");
         backend.allow("data-path", "persistent-grants", "max-indirect-segments", "max-queues", "max-ring-page-order",
-            "o-direct");
+            "o-direct", "io-workers");
         final String path = backend.choice("data-path", "grant-map", "grant-map", "grant-copy");
         final Scenario.Backend back = new Scenario.Backend(
             "grant-map".equals(path) ? BlockDataPath.GRANT_MAP : BlockDataPath.GRANT_COPY,
@@ -266,7 +266,8 @@ public final class ScenarioParser
             backend.integer("max-queues", 4, 1, BlkifXenbusKeys.MAX_QUEUES_LIMIT),
             backend.integer("max-ring-page-order", BlkifXenbusKeys.MAX_RING_PAGE_ORDER_LIMIT, 0,
                 BlkifXenbusKeys.MAX_RING_PAGE_ORDER_LIMIT),
-            backend.bool("o-direct", false));
+            backend.bool("o-direct", false),
+            backend.integer("io-workers", 0, 0, 256));
 
         final List<Fields> guestNodes = root.list("guests", 1, 32);
         final List<Scenario.Guest> guests = new ArrayList<>();

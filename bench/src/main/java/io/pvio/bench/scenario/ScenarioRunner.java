@@ -700,6 +700,7 @@ public final class ScenarioRunner
     {
         return new BlockBackOptions().dataPath(backend.dataPath()).persistentGrants(backend.persistentGrants())
             .maxIndirectSegments(backend.maxIndirectSegments()).maxQueues(backend.maxQueues())
+            .ioWorkers(backend.ioWorkers())
             .maxRingPageOrder(backend.maxRingPageOrder());
     }
 
@@ -745,7 +746,8 @@ public final class ScenarioRunner
     {
         return dataPath(b.dataPath()) + ", persistent grants " + (b.persistentGrants() ? "on" : "off") +
             ", indirect segments " + b.maxIndirectSegments() + ", up to " + b.maxQueues() + " queues, ring order up" +
-            " to " + b.maxRingPageOrder() + (b.oDirect() ? ", images opened O_DIRECT" : "");
+            " to " + b.maxRingPageOrder() + (b.oDirect() ? ", images opened O_DIRECT" : "") +
+            (b.ioWorkers() > 0 ? ", " + b.ioWorkers() + " I/O workers per ring" : "");
     }
 
     static String describe(final Scenario.Workload w)

@@ -55,7 +55,12 @@ class BlockEndToEndTest
                 {
                     for (final int ringPageOrder : new int[] { 0, 2 })
                     {
-                        list.add(Arguments.of(persistent, indirect, queues, ringPageOrder));
+                        list.add(Arguments.of(persistent, indirect, queues, ringPageOrder, 0));
+                    }
+                    if (persistent)
+                    {
+                        // asynchronous serving applies to persistent grants
+                        list.add(Arguments.of(true, indirect, queues, 2, 4));
                     }
                 }
             }
@@ -63,10 +68,11 @@ class BlockEndToEndTest
         return list.stream();
     }
 
-    @ParameterizedTest(name = "persistent={0} indirect={1} queues={2} ringPageOrder={3}")
+    @ParameterizedTest(name = "persistent={0} indirect={1} queues={2} ringPageOrder={3} ioWorkers={4}")
     @MethodSource("combinations")
     void randomWritesThenReadsMatchTheImage(
-        final boolean persistent, final int indirect, final int queues, final int ringPageOrder) throws Exception
+        final boolean persistent, final int indirect, final int queues, final int ringPageOrder, final int ioWorkers)
+        throws Exception
     {
         final Path image = dir.resolve("disk.img");
         final byte[] expected = new byte[DISK_BYTES];
@@ -77,7 +83,7 @@ class BlockEndToEndTest
             final PvDisk disk = machine.attachDisk(machine.createGuest("guest", 4096), 51712,
                 FileBlockStore.createSparse(image, DISK_BYTES),
                 new BlockBackOptions().persistentGrants(persistent).maxIndirectSegments(indirect).maxQueues(4)
-                    .dataPath(persistent ? BlockDataPath.GRANT_MAP : BlockDataPath.GRANT_COPY),
+                    .dataPath(persistent ? BlockDataPath.GRANT_MAP : BlockDataPath.GRANT_COPY).ioWorkers(ioWorkers),
                 new BlockFrontOptions().persistentGrants(persistent).maxIndirectSegments(indirect).queues(queues)
                     .ringPageOrder(ringPageOrder));
             final BlockFront front = disk.front();
@@ -126,6 +132,14 @@ class BlockEndToEndTest
             assertEquals(0, front.counters().errors());
             assertEquals(0, disk.back().counters().errorsInvalid() + disk.back().counters().errorsIo() +
                 disk.back().counters().errorsGrant() + disk.back().counters().protocolViolations());
+            if (ioWorkers > 0)
+            {
+                assertTrue(disk.back().counters().asyncRequests() > 0, "the I/O workers served requests");
+            }
+            else
+            {
+                assertEquals(0, disk.back().counters().asyncRequests());
+            }
             if (indirect > 0)
             {
                 assertTrue(front.counters().indirectRequests() > 0, "large I/O used indirect requests");

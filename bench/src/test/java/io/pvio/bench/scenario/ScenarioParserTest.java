@@ -92,6 +92,15 @@ class ScenarioParserTest
         assertEquals(Scenario.Io.EMULATED, scenario.guests().get(1).disks().get(0).io(), "guest2: emulated AHCI");
     }
 
+    @Test
+    void shouldReadIoWorkers()
+    {
+        final Scenario s = ScenarioParser.parse("backend: {io-workers: 32}\nguests: [{disks: [{}]}]", false, "t");
+        assertEquals(32, s.backend().ioWorkers());
+        assertEquals(0, ScenarioParser.parse("guests: [{disks: [{}]}]", false, "t").backend().ioWorkers(),
+            "the agent serves every request itself unless asked");
+    }
+
     @ParameterizedTest
     @CsvSource({ "true,true", "false,false" })
     void shouldReadODirect(final String text, final boolean direct)
@@ -99,7 +108,7 @@ class ScenarioParserTest
         final Scenario s = ScenarioParser.parse("backend: {o-direct: " + text + "}\nguests: [{disks: [{}]}]", false,
             "t");
         assertEquals(direct, s.backend().oDirect());
-        assertEquals(new Scenario.Backend(BlockDataPath.GRANT_MAP, true, 256, 4, 4, direct), s.backend());
+        assertEquals(new Scenario.Backend(BlockDataPath.GRANT_MAP, true, 256, 4, 4, direct, 0), s.backend());
         final Scenario json = ScenarioParser.parse("{\"backend\": {\"o-direct\": " + text + "}, \"guests\": " +
             "[{\"disks\": [{}]}]}", true, "t");
         assertEquals(direct, json.backend().oDirect());
@@ -112,7 +121,7 @@ class ScenarioParserTest
         assertEquals("", s.description());
         assertEquals(512L << 20, s.machineMemory());
         assertEquals(64L << 20, s.dom0Memory());
-        assertEquals(new Scenario.Backend(BlockDataPath.GRANT_MAP, true, 256, 4, 4, false), s.backend());
+        assertEquals(new Scenario.Backend(BlockDataPath.GRANT_MAP, true, 256, 4, 4, false, 0), s.backend());
         final Scenario.Guest g = s.guests().get(0);
         assertEquals("guest1", g.name());
         assertEquals(64L << 20, g.memory());
@@ -341,6 +350,10 @@ class ScenarioParserTest
             "whole number from 0 to 4, got 5",
         "backend: {max-indirect-segments: 5000}\\nguests: [{disks: [{}]}]|backend.max-indirect-segments: expected " +
             "a whole number from 0 to 4096, got 5000",
+        "backend: {io-workers: 300}\\nguests: [{disks: [{}]}]|backend.io-workers: expected a whole number from 0 " +
+            "to 256, got 300",
+        "backend: {io-workers: -1}\\nguests: [{disks: [{}]}]|backend.io-workers: expected a whole number from 0 " +
+            "to 256, got -1",
         "guests: [{disks: [{workload: {duration: soon}}]}]|guests[0].disks[0].workload.duration: expected a " +
             "duration like 500ms, 10s or 2m from 100ms to 3600s, got \"soon\"",
         "guests: [{disks: [{workload: {duration: 10}}]}]|guests[0].disks[0].workload.duration: expected a " +

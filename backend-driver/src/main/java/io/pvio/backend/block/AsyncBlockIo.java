@@ -1,0 +1,62 @@
+package io.pvio.backend.block;
+
+import io.pvio.ring.blkif.BlkifRequestDescriptor;
+import io.pvio.ring.blkif.BlkifStatus;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * One blkif read or write handed by a ring's agent to its {@link BlockIoWorkers}: the request's id and operation,
+ * and the runs of machine-contiguous memory (persistently mapped grant pages, which stay mapped while the job is in
+ * flight) with the sector each starts at. Filled by the agent, executed by one worker, answered by the agent; the
+ * queues between them order those steps (an offer happens-before the poll that returns it). Pooled per ring.
+ */
+final class AsyncBlockIo
+{
+    final BlkbackQueue owner;
+    final long[] runAddress = new long[BlkifRequestDescriptor.MAX_SEGMENTS_PER_REQUEST];
+    final int[] runBytes = new int[BlkifRequestDescriptor.MAX_SEGMENTS_PER_REQUEST];
+    private final BlockStore store;
+    private final UnsafeBuffer view = new UnsafeBuffer(0, 0);
+    long id;
+    int operation;
+    boolean write;
+    long sector;
+    int runs;
+    long bytes;
+    short status;
+
+    AsyncBlockIo(final BlkbackQueue owner, final BlockStore store)
+    {
+        this.owner = owner;
+        this.store = store;
+    }
+
+    /** On a worker: the image I/O, then the completion back to the ring's agent. */
+    void execute()
+    {
+        short result = BlkifStatus.OKAY.value();
+        try
+        {
+            long at = sector;
+            for (int i = 0; i < runs; i++)
+            {
+                view.wrap(runAddress[i], runBytes[i]);
+                if (write)
+                {
+                    store.write(at, view, 0, runBytes[i]);
+                }
+                else
+                {
+                    store.read(at, view, 0, runBytes[i]);
+                }
+                at += runBytes[i] >>> BlkifRequestDescriptor.SECTOR_SHIFT;
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            result = BlkifStatus.ERROR.value();
+        }
+        status = result;
+        owner.complete(this);
+    }
+}
