@@ -21,6 +21,9 @@
  *       (one byte stream each), {@link io.pvio.hypervisor.xenstore.XenStoreRingClient} (guest) and
  *       {@link io.pvio.hypervisor.xenstore.XenStoreServer} with one
  *       {@link io.pvio.hypervisor.xenstore.XenStoreRingConnection} per ring (server).</li>
+ *   <li>{@link io.pvio.hypervisor.xenstore.XenStoreSocketServer}: the store on a Unix domain socket, as dom0's
+ *       management interface, so Xen's own tools ({@code xenstore-ls}, {@code -read}, {@code -write}, ...) work
+ *       against it through {@code XENSTORED_PATH}.</li>
  *   <li>{@link io.pvio.hypervisor.xenstore.XenbusState} and {@link io.pvio.hypervisor.xenstore.XenbusStateWatcher}
  *       for the device handshake.</li>
  * </ul>
@@ -29,7 +32,7 @@
  * Any domain's thread may call into the store; one lock serialises the tree. A change never runs a watcher's code:
  * the events go into the watcher connection's bounded queue, a wake-up (an event channel, an unpark) is signalled
  * after the lock is released, and the watcher's own thread polls them. The ring server is an Agrona
- * {@link org.agrona.concurrent.Agent} driven by one thread.
+ * {@link org.agrona.concurrent.Agent} driven by one thread; the socket server has a selector thread of its own.
  *
  * <h2>Memory ordering on the ring page</h2>
  * A producer copies bytes into its stream, then stores its index with release; a consumer loads the peer's
