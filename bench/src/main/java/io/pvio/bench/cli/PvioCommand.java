@@ -17,6 +17,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
  *   pvio ring front-send   front end of a ring shared through a file
  *   pvio ring back-echo    back end of a ring shared through a file
  *   pvio bench ring        ring benchmarks
+ *   pvio xenstore serve    a XenStore on a Unix socket for Xen's xenstore-* tools
  * </pre>
  * Every command takes {@code --help} and {@code --version}. Exit codes: {@link #EXIT_OK}, {@link #EXIT_FAILURE},
  * {@link #EXIT_USAGE}. Bad arguments are reported one per line, followed by a pointer to {@code --help}. A failing
@@ -30,7 +31,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
     sortOptions = false,
     versionProvider = VersionProvider.class,
     description = "Xen split-driver paravirtual I/O: rings, grants, events and XenStore on a simulated machine.",
-    subcommands = { RunCommand.class, ExperimentCommand.class, RingCommand.class, BenchCommand.class })
+    subcommands = {
+        RunCommand.class, ExperimentCommand.class, RingCommand.class, BenchCommand.class, XenstoreCommand.class })
 public final class PvioCommand
 {
     /** Exit code of a command that did its work. */

@@ -38,6 +38,9 @@ public final class PvMachine implements AutoCloseable
     /** How long {@link #attachDisk} waits for the handshake, in seconds. */
     public static final long CONNECT_TIMEOUT_SECONDS = 30;
 
+    /** Dom0's name in XenStore, as Xen's toolstack writes it. */
+    public static final String DOM0_NAME = "Domain-0";
+
     private final Hypervisor hypervisor;
     private final XenStore xenStore;
     private final XenStoreConnection toolstack;
@@ -55,6 +58,7 @@ public final class PvMachine implements AutoCloseable
         hypervisor.dom0().grantTable().configureLimits(GrantTable.MAX_FRAMES_DEFAULT, GrantTable.MAX_MAPTRACK_LIMIT);
         this.xenStore = new XenStore();
         this.toolstack = xenStore.connect(hypervisor.dom0().id());
+        xenStore.introduceDomain(hypervisor.dom0().id(), DOM0_NAME);
         if (MachineOptions.Execution.VCPUS == options.execution())
         {
             this.scheduler = new CreditScheduler(hypervisor, options.scheduler());
@@ -206,7 +210,7 @@ public final class PvMachine implements AutoCloseable
     {
         checkOpen();
         final Domain domain = dom0().hypercalls().createDomain(name, frames, options.vcpus(), options.mode());
-        xenStore.introduceDomain(domain.id());
+        xenStore.introduceDomain(domain.id(), name);
         final PvGuest guest;
         if (null != scheduler)
         {

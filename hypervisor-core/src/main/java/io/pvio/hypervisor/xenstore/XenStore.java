@@ -52,6 +52,9 @@ public final class XenStore
     /** Largest id of a domain that may connect: the last before Xen's reserved ids ({@code DOMID_FIRST_RESERVED}). */
     public static final int MAX_DOMAIN_ID = 0x7FEF;
 
+    /** Longest domain name {@link #introduceDomain(int, String)} takes. */
+    public static final int MAX_DOMAIN_NAME_LENGTH = 64;
+
     /**
      * Longest watch token in bytes, so that any event (an absolute path of at most 3072 bytes and the token, each
      * followed by a NUL) fits in one 4096-byte message.
@@ -164,6 +167,54 @@ public final class XenStore
             toWake = matchSpecial(XenStorePath.INTRODUCE_DOMAIN, matchWatches(changes, null));
         }
         wake(toWake);
+    }
+
+    /**
+     * Introduces a domain as a toolstack that names it does: {@link #introduceDomain(int)}, then, as domain 0,
+     * {@code /local/domain/<domainId>/name} and {@code /local/domain/<domainId>/domid}, which Xen's tools list and
+     * which inherit the domain path's permissions (the domain owns them). Writing them again overwrites the name.
+     *
+     * @param domainId the domain.
+     * @param name     its name: 1 to {@value #MAX_DOMAIN_NAME_LENGTH} printable ASCII characters, no {@code '/'}.
+     * @throws IllegalArgumentException if the domain id is out of range or the name breaks the rule.
+     */
+    public void introduceDomain(final int domainId, final String name)
+    {
+        checkDomainName(name);
+        introduceDomain(domainId);
+        final String domainPath = XenStorePath.domainPath(domainId);
+        try (XenStoreConnection dom0 = connect(XsPermissions.DOM0))
+        {
+            dom0.write(domainPath + "/name", name);
+            dom0.write(domainPath + "/domid", Integer.toString(domainId));
+        }
+    }
+
+    /**
+     * Checks a domain name for {@link #introduceDomain(int, String)}.
+     *
+     * @param name the name.
+     * @return {@code name}.
+     * @throws IllegalArgumentException naming what is wrong if it is empty, too long, or has a character outside
+     *                                  printable ASCII or a {@code '/'}.
+     */
+    public static String checkDomainName(final String name)
+    {
+        if (name.isEmpty() || name.length() > MAX_DOMAIN_NAME_LENGTH)
+        {
+            throw new IllegalArgumentException("domain name \"" + name + "\": expected 1 to " +
+                MAX_DOMAIN_NAME_LENGTH + " characters, got " + name.length());
+        }
+        for (int i = 0; i < name.length(); i++)
+        {
+            final char c = name.charAt(i);
+            if (c <= ' ' || c > '~' || '/' == c)
+            {
+                throw new IllegalArgumentException("domain name \"" + name + "\": character " + (i + 1) +
+                    " is not allowed (expected printable ASCII with no space or '/')");
+            }
+        }
+        return name;
     }
 
     /**

@@ -38,6 +38,32 @@ class XenStoreTest
     }
 
     @Test
+    void shouldWriteNameAndDomidReadableByTheDomainOnlyWhenIntroducedWithAName()
+    {
+        store.introduceDomain(3, "guest-three");
+
+        try (XenStoreConnection guest3 = store.connect(3))
+        {
+            assertEquals("guest-three", guest3.readString("name"));
+            assertEquals("3", guest3.readString("domid"));
+        }
+        assertEquals(XsPermissions.parse("n3"), dom0.getPermissions("/local/domain/3/name"));
+        assertEquals(XsError.EACCES, errorOf(() -> guest1.read("/local/domain/3/name")));
+        store.introduceDomain(3, "renamed");
+        assertEquals("renamed", dom0.readString("/local/domain/3/name"));
+    }
+
+    @Test
+    void shouldRefuseADomainNameThatIsEmptyTooLongOrHasASlashOrSpace()
+    {
+        for (final String bad : new String[] { "", "a/b", "a b", "x".repeat(XenStore.MAX_DOMAIN_NAME_LENGTH + 1) })
+        {
+            assertThrows(IllegalArgumentException.class, () -> store.introduceDomain(4, bad), bad);
+        }
+        assertFalse(store.isDomainIntroduced(4), "a refused name introduces nothing");
+    }
+
+    @Test
     void shouldCreateDomainPathOwnedByDomainOnIntroduce()
     {
         assertEquals(XsPermissions.parse("n1"), dom0.getPermissions("/local/domain/1"));
