@@ -18,8 +18,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code pvio run [FILE] [--json PATH] [--duration D]}: runs a scenario (the built-in default without FILE) and
- * prints its report. A bad file or option exits with {@link PvioCommand#EXIT_USAGE} and a message naming the field,
+ * {@code pvio run [FILE] [--json PATH] [--duration D] [--xenstore-socket PATH | --no-xenstore-socket]}: runs a
+ * scenario (the built-in default without FILE) and prints its report; while the guests run, dom0's XenStore is
+ * served on a Unix socket for Xen's {@code xenstore-*} tools. A bad file or option exits with {@link PvioCommand#EXIT_USAGE} and a message naming the field,
  * before anything starts; a run in which a read did not match, a written block was not found in its image or an
  * I/O failed exits with {@link PvioCommand#EXIT_FAILURE}.
  */
@@ -46,6 +47,9 @@ import picocli.CommandLine.Spec;
             "or the machine failed; 2 bad arguments or a bad scenario file."})
 final class RunCommand implements Callable<Integer>
 {
+    /** The socket's name in the temporary directory made for it when {@code --xenstore-socket} is not given. */
+    static final String DEFAULT_SOCKET_NAME = "xenstored.sock";
+
     @Spec
     private CommandSpec spec;
 
@@ -68,6 +72,18 @@ final class RunCommand implements Callable<Integer>
         description = "Run every workload for D after its warm-up, e.g. 500ms, 10s or 2m, instead of the " +
             "duration or count the scenario gives.")
     private String duration;
+
+    @Option(
+        names = "--xenstore-socket",
+        paramLabel = "PATH",
+        description = "Serve dom0's XenStore on the Unix socket PATH while the workloads run (default: a socket " +
+            "in a new private temporary directory, printed at the start).")
+    private Path xenStoreSocket;
+
+    @Option(
+        names = "--no-xenstore-socket",
+        description = "Do not serve the XenStore on a socket.")
+    private boolean noXenStoreSocket;
 
     /**
      * {@inheritDoc}
@@ -105,11 +121,30 @@ final class RunCommand implements Callable<Integer>
             }
         }
 
+        if (null != xenStoreSocket)
+        {
+            final String expected = noXenStoreSocket ? "no --no-xenstore-socket beside it" :
+                XenstoreServeCommand.socketPathProblem(xenStoreSocket);
+            if (null != expected)
+            {
+                err.println("pvio run: --xenstore-socket: expected " + expected + ", got " + xenStoreSocket);
+                err.flush();
+                return PvioCommand.EXIT_USAGE;
+            }
+        }
+
         final ScenarioReport report;
+        Path socketDir = null;
         try
         {
+            Path socket = xenStoreSocket;
+            if (null == socket && !noXenStoreSocket)
+            {
+                socketDir = Files.createTempDirectory("pvio-xenstore-"); // 0700: the socket is dom0's
+                socket = socketDir.resolve(DEFAULT_SOCKET_NAME);
+            }
             report = new ScenarioRunner(scenario, null == file ? "built-in default" : file.toString(), out,
-                null != System.console()).run();
+                null != System.console()).xenStoreSocket(socket).run();
         }
         catch (final ScenarioException ex)
         {
@@ -117,6 +152,14 @@ final class RunCommand implements Callable<Integer>
             err.println("pvio run: " + (null == file ? "" : file + ": ") + ex.getMessage());
             err.flush();
             return PvioCommand.EXIT_USAGE;
+        }
+        finally
+        {
+            if (null != socketDir)
+            {
+                Files.deleteIfExists(socketDir.resolve(DEFAULT_SOCKET_NAME));
+                Files.deleteIfExists(socketDir);
+            }
         }
         report.print(out);
         if (null != json)

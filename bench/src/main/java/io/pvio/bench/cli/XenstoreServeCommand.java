@@ -88,16 +88,32 @@ final class XenstoreServeCommand implements Callable<Integer>
         description = "The socket file to create, in an existing directory; a stale socket there is replaced.")
     void socket(final Path path)
     {
+        final String expected = socketPathProblem(path);
+        if (null != expected)
+        {
+            throw bad("--socket", path.toString(), expected);
+        }
+        socket = path;
+    }
+
+    /**
+     * Checks a path given for a socket to serve on.
+     *
+     * @param path the path.
+     * @return null if a socket may be created there, else what was expected of it.
+     */
+    static String socketPathProblem(final Path path)
+    {
         final Path parent = path.toAbsolutePath().getParent();
         if (null == parent || !Files.isDirectory(parent))
         {
-            throw bad("--socket", path.toString(), "a path in an existing directory");
+            return "a path in an existing directory";
         }
         if (Files.isRegularFile(path) || Files.isDirectory(path))
         {
-            throw bad("--socket", path.toString(), "a path that is free or holds a socket, not a file or directory");
+            return "a path that is free or holds a socket, not a file or directory";
         }
-        socket = path;
+        return null;
     }
 
     private void domain(final String text)

@@ -35,6 +35,7 @@ import io.pvio.hypervisor.Domain;
 import io.pvio.hypervisor.HypercallKind;
 import io.pvio.hypervisor.sched.SchedulerConfig;
 import io.pvio.hypervisor.sched.Vcpu;
+import io.pvio.hypervisor.xenstore.XenStoreSocketServer;
 import io.pvio.machine.memory.MachineMemory;
 
 /**
@@ -64,6 +65,7 @@ public final class ScenarioRunner
     private int progressWidth;
     private ScenarioReport.Cpu cpu;
     private ScenarioReport.Cpu emulatedCpu;
+    private Path xenStoreSocket;
 
     /**
      * A runner.
@@ -79,6 +81,19 @@ public final class ScenarioRunner
         this.name = name;
         this.out = out;
         this.interactive = interactive;
+    }
+
+    /**
+     * Serves the machine's XenStore on a Unix domain socket while the guests run, for Xen's {@code xenstore-*}
+     * tools; by default it is not served. A socket that cannot be bound is reported and the run goes on.
+     *
+     * @param socket the socket file, in an existing directory, or null for none.
+     * @return this runner.
+     */
+    public ScenarioRunner xenStoreSocket(final Path socket)
+    {
+        this.xenStoreSocket = socket;
+        return this;
     }
 
     /**
@@ -228,42 +243,97 @@ public final class ScenarioRunner
                         describe(plan.spec.workload()));
                 }
             }
-            final List<Map<HypercallKind, Long>> guestsBefore = new ArrayList<>();
-            for (final PvGuest guest : machine.guests())
-            {
-                guestsBefore.add(guest.domain().counters().snapshot());
-            }
-            final Map<HypercallKind, Long> dom0Before = machine.dom0().counters().snapshot();
-            final List<CpuBoundTask> loops = startCpuBoundLoops(machine);
+            final XenStoreSocketServer xenStoreServer = serveXenStore(machine);
             try
             {
-                cpu = runGuestPhase(machine, plans, Scenario.Io.PV);
-                emulatedCpu = runGuestPhase(machine, plans, Scenario.Io.EMULATED);
+                return measureGuests(machine, plans);
             }
             finally
             {
-                for (final CpuBoundTask loop : loops)
+                if (null != xenStoreServer)
                 {
-                    loop.stop();
-                }
-                for (final Plan plan : plans)
-                {
-                    if (null != plan.emulated)
-                    {
-                        plan.emulated.close(); // before the machine destroys the guest whose memory it uses
-                    }
+                    xenStoreServer.close(); // before the machine and its store go
                 }
             }
-            final List<Map<String, Long>> guestCalls = new ArrayList<>();
-            final List<Integer> domids = new ArrayList<>();
-            for (int g = 0; g < machine.guests().size(); g++)
-            {
-                final Domain domain = machine.guests().get(g).domain();
-                guestCalls.add(delta(domain.counters().snapshot(), guestsBefore.get(g)));
-                domids.add(domain.id());
-            }
-            return new Hypercalls(guestCalls, domids, delta(machine.dom0().counters().snapshot(), dom0Before));
         }
+    }
+
+    /**
+     * Serves the machine's XenStore on {@link #xenStoreSocket(Path)}'s socket, or says why it cannot and carries on:
+     * the run does not need it.
+     *
+     * @return the server, or null if none is to run or it could not start.
+     */
+    private XenStoreSocketServer serveXenStore(final PvMachine machine)
+    {
+        if (null == xenStoreSocket)
+        {
+            return null;
+        }
+        try
+        {
+            final XenStoreSocketServer server = XenStoreSocketServer.start(machine.xenStore(), xenStoreSocket,
+                line ->
+                {
+                    synchronized (out)
+                    {
+                        out.println(line);
+                        out.flush();
+                    }
+                });
+            out.println("xenstore: dom0's store on " + server.path() + " while the workloads run (XENSTORED_PATH=" +
+                server.path() + " xenstore-ls)");
+            return server;
+        }
+        catch (final IOException ex)
+        {
+            out.println("xenstore: not served on " + xenStoreSocket + ": " + ex.getMessage());
+            return null;
+        }
+        finally
+        {
+            out.flush();
+        }
+    }
+
+    /** Runs the guests' phases on the attached disks and counts their hypercalls. */
+    private Hypercalls measureGuests(final PvMachine machine, final List<Plan> plans) throws InterruptedException
+    {
+        final List<Map<HypercallKind, Long>> guestsBefore = new ArrayList<>();
+        for (final PvGuest guest : machine.guests())
+        {
+            guestsBefore.add(guest.domain().counters().snapshot());
+        }
+        final Map<HypercallKind, Long> dom0Before = machine.dom0().counters().snapshot();
+        final List<CpuBoundTask> loops = startCpuBoundLoops(machine);
+        try
+        {
+            cpu = runGuestPhase(machine, plans, Scenario.Io.PV);
+            emulatedCpu = runGuestPhase(machine, plans, Scenario.Io.EMULATED);
+        }
+        finally
+        {
+            for (final CpuBoundTask loop : loops)
+            {
+                loop.stop();
+            }
+            for (final Plan plan : plans)
+            {
+                if (null != plan.emulated)
+                {
+                    plan.emulated.close(); // before the machine destroys the guest whose memory it uses
+                }
+            }
+        }
+        final List<Map<String, Long>> guestCalls = new ArrayList<>();
+        final List<Integer> domids = new ArrayList<>();
+        for (int g = 0; g < machine.guests().size(); g++)
+        {
+            final Domain domain = machine.guests().get(g).domain();
+            guestCalls.add(delta(domain.counters().snapshot(), guestsBefore.get(g)));
+            domids.add(domain.id());
+        }
+        return new Hypercalls(guestCalls, domids, delta(machine.dom0().counters().snapshot(), dom0Before));
     }
 
     /**

@@ -2,8 +2,11 @@ package io.pvio.bench.scenario;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -14,6 +17,8 @@ import picocli.CommandLine;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * {@code pvio run}: a bad file or option is refused with exit code 2 and a message naming the field before
@@ -79,7 +84,8 @@ class ScenarioCommandTest
     {
         assertEquals(PvioCommand.EXIT_OK, execute("run", "--help"));
         final String help = out.toString();
-        assertTrue(help.contains("Usage: pvio run [-hV] [--duration=D] [--json=PATH] [FILE]"), help);
+        assertTrue(help.contains("Usage: pvio run [-hV] [--no-xenstore-socket] [--duration=D] [--json=PATH]"), help);
+        assertTrue(help.contains("[--xenstore-socket=PATH] [FILE]"), help);
         assertTrue(help.contains("built-in default"), help);
         assertTrue(help.contains("Exit status"), help);
         assertEquals(PvioCommand.EXIT_OK, execute("--help"));
@@ -111,6 +117,64 @@ class ScenarioCommandTest
         assertTrue(report.clean());
         assertEquals(1000, report.guests().get(0).disks().get(0).counted().ios());
         assertFalse(err.toString().contains("pvio run"), err.toString());
+    }
+
+    @Test
+    void shouldServeTheRunningMachinesXenStoreToXenstoreToolsAndRemoveTheSocketAfter() throws Exception
+    {
+        final boolean present = Files.isExecutable(Path.of("/usr/bin/xenstore-read"));
+        if (!present && "1".equals(System.getenv("PVIO_REQUIRE_TOOLS")))
+        {
+            fail("xenstore-utils is not installed and PVIO_REQUIRE_TOOLS=1");
+        }
+        assumeTrue(present, "needs xenstore-utils");
+        final Path file = dir.resolve("served.yaml");
+        Files.writeString(file, String.join("\n",
+            "machine: {memory: 128M}",
+            "guests:",
+            "  - name: watched",
+            "    memory: 16M",
+            "    disks:",
+            "      - size: 8M",
+            "        workload: {queue-depth: 4, read-share: 0.5, warmup: 0s, duration: 4s}",
+            ""));
+        final Path socket = dir.resolve("xs.sock");
+        final CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(
+            () -> execute("run", file.toString(), "--xenstore-socket", socket.toString()));
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!Files.exists(socket) && !exit.isDone() && System.nanoTime() < deadline)
+        {
+            Thread.sleep(10);
+        }
+        assertTrue(Files.exists(socket), "the store was not served: " + out);
+
+        final ProcessBuilder builder = new ProcessBuilder("xenstore-read", "/local/domain/1/name",
+            "/local/domain/1/device/vbd/51712/state", "/local/domain/0/backend/vbd/1/51712/state")
+            .redirectErrorStream(true);
+        builder.environment().put("XENSTORED_PATH", socket.toString());
+        final Process read = builder.start();
+        final String values = new String(read.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(read.waitFor(20, TimeUnit.SECONDS));
+        assertEquals(0, read.exitValue(), values);
+        assertEquals("watched\n4\n4\n", values, "the guest's name and both ends Connected (4)");
+
+        assertEquals(PvioCommand.EXIT_OK, exit.get(120, TimeUnit.SECONDS), err.toString());
+        assertTrue(out.toString().contains("xenstore: dom0's store on " + socket), out.toString());
+        assertFalse(Files.exists(socket), "the socket goes with the machine");
+    }
+
+    @Test
+    void shouldRefuseAXenStoreSocketOnAFileOrBesideNoXenStoreSocket() throws Exception
+    {
+        final Path file = Files.writeString(dir.resolve("taken"), "keep");
+        assertEquals(PvioCommand.EXIT_USAGE, execute("run", "--xenstore-socket", file.toString()));
+        assertEquals("pvio run: --xenstore-socket: expected a path that is free or holds a socket, not a file or " +
+            "directory, got " + file + System.lineSeparator(), err.toString());
+        assertEquals(PvioCommand.EXIT_USAGE,
+            execute("run", "--xenstore-socket", dir.resolve("s").toString(), "--no-xenstore-socket"));
+        assertTrue(err.toString().contains("expected no --no-xenstore-socket beside it"), err.toString());
+        assertEquals("", out.toString(), "nothing started");
+        assertEquals("keep", Files.readString(file));
     }
 
     private int execute(final String... args)
