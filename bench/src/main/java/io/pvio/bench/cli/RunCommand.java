@@ -20,9 +20,10 @@ import picocli.CommandLine.Spec;
 /**
  * {@code pvio run [FILE] [--json PATH] [--duration D] [--xenstore-socket PATH | --no-xenstore-socket]}: runs a
  * scenario (the built-in default without FILE) and prints its report; while the guests run, dom0's XenStore is
- * served on a Unix socket for Xen's {@code xenstore-*} tools. A bad file or option exits with {@link PvioCommand#EXIT_USAGE} and a message naming the field,
- * before anything starts; a run in which a read did not match, a written block was not found in its image or an
- * I/O failed exits with {@link PvioCommand#EXIT_FAILURE}.
+ * served on a Unix socket for Xen's {@code xenstore-*} tools. A bad file or option exits with
+ * {@link PvioCommand#EXIT_USAGE} and a message naming the field, before anything starts; a run in which a read did
+ * not match, a written block was not found in its image or an I/O failed exits with
+ * {@link PvioCommand#EXIT_FAILURE}.
  */
 @Command(
     name = "run",

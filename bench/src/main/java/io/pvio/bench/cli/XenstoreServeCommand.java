@@ -5,7 +5,9 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -59,8 +61,7 @@ final class XenstoreServeCommand implements Callable<Integer>
     private CommandSpec spec;
 
     private Path socket;
-    private final List<Integer> domainIds = new ArrayList<>();
-    private final List<String> domainNames = new ArrayList<>();
+    private final Map<Integer, String> domains = new LinkedHashMap<>();
     private final List<String[]> nodes = new ArrayList<>();
 
     @Option(
@@ -141,12 +142,10 @@ final class XenstoreServeCommand implements Callable<Integer>
         {
             throw bad("--domain", text, "ID=NAME with a valid name (" + ex.getMessage() + ")");
         }
-        if (domainIds.contains(id))
+        if (null != domains.putIfAbsent(id, name))
         {
             throw bad("--domain", text, "a domain id not given before");
         }
-        domainIds.add(id);
-        domainNames.add(name);
     }
 
     private void set(final String text)
@@ -264,10 +263,7 @@ final class XenstoreServeCommand implements Callable<Integer>
     private void populate(final XenStore store)
     {
         store.introduceDomain(XsPermissions.DOM0, PvMachine.DOM0_NAME);
-        for (int i = 0; i < domainIds.size(); i++)
-        {
-            store.introduceDomain(domainIds.get(i), domainNames.get(i));
-        }
+        domains.forEach(store::introduceDomain);
         try (XenStoreConnection dom0 = store.connect(XsPermissions.DOM0))
         {
             for (final String[] node : nodes)

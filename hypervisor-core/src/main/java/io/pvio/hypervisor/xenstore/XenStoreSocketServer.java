@@ -523,8 +523,7 @@ public final class XenStoreSocketServer implements AutoCloseable
                     catch (final XenStoreProtocolException ex)
                     {
                         refuse(XsWireDescriptor.reqId(decoder.buffer(), 0), XsWireDescriptor.txId(decoder.buffer(), 0),
-                            XsError.E2BIG,
-                            ex.getMessage());
+                            XsError.E2BIG, ex.getMessage());
                         break;
                     }
                     input.position(input.position() + taken);
@@ -543,8 +542,7 @@ public final class XenStoreSocketServer implements AutoCloseable
         private void handle(final XsMessage request)
         {
             final XsMessageType type = request.messageType();
-            if (null == type || XsMessageType.WATCH_EVENT == type || XsMessageType.ERROR == type ||
-                XsMessageType.INVALID == type)
+            if (null == type || type.serverOnly())
             {
                 refuse(request.reqId(), request.txId(), XsError.EINVAL, (null == type ? "unknown message type" :
                     "a type only a server sends") + ": type=" + Integer.toUnsignedString(request.type()) +

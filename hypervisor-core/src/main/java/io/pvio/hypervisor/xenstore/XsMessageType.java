@@ -107,6 +107,17 @@ public enum XsMessageType
     }
 
     /**
+     * Whether only a server sends this type ({@code WATCH_EVENT}, {@code ERROR}, {@code INVALID}): a client sending
+     * it has broken the protocol.
+     *
+     * @return true for a type that is never a request.
+     */
+    public boolean serverOnly()
+    {
+        return WATCH_EVENT == this || ERROR == this || INVALID == this;
+    }
+
+    /**
      * The type a wire code stands for.
      *
      * @param code the header's {@code type} field, as an unsigned 32-bit value in an {@code int}.

@@ -62,6 +62,11 @@ public final class XsRequestProcessor
             throw new XenStoreException(XsError.EINVAL, "unknown message type: type=" +
                 Integer.toUnsignedString(request.type()) + ", domain=" + connection.domainId());
         }
+        if (type.serverOnly())
+        {
+            throw new XenStoreException(XsError.EINVAL, "message type not valid in a request: type=" + type +
+                ", domain=" + connection.domainId());
+        }
         final int txId = request.txId();
         switch (type)
         {
@@ -122,8 +127,7 @@ public final class XsRequestProcessor
                 throw new XenStoreException(XsError.ENOSYS, "message type not served: type=" + type +
                     ", domain=" + connection.domainId());
             default:
-                throw new XenStoreException(XsError.EINVAL, "message type not valid in a request: type=" + type +
-                    ", domain=" + connection.domainId());
+                throw new IllegalStateException("request type without a handler: " + type);
         }
     }
 
