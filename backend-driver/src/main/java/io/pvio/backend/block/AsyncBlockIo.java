@@ -10,7 +10,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * flight) with the sector each starts at. Filled by the agent, executed by one worker, answered by the agent; the
  * queues between them order those steps (an offer happens-before the poll that returns it). Pooled per ring.
  */
-final class AsyncBlockIo
+final class AsyncBlockIo implements Runnable
 {
     final BlkbackQueue owner;
     final long[] runAddress = new long[BlkifRequestDescriptor.MAX_SEGMENTS_PER_REQUEST];
@@ -32,7 +32,8 @@ final class AsyncBlockIo
     }
 
     /** On a worker: the image I/O, then the completion back to the ring's agent. */
-    void execute()
+    @Override
+    public void run()
     {
         short result = BlkifStatus.OKAY.value();
         try

@@ -13,22 +13,40 @@ import java.util.concurrent.locks.LockSupport;
  * gets by submitting bios instead of waiting for each. They stand for the host kernel and the device, not for the
  * driver domain's vCPUs: their CPU time is outside the scheduler's accounting.
  * <p>
- * <b>Hand-off.</b> The agent offers a job to a JCTools MPMC queue and then wakes one parked worker, if any. A worker
- * polls, spins a little, then marks itself parked (volatile), polls once more and only then parks. Both sides write
- * one volatile and then read the other's (the queue's index, the worker's flag): in every interleaving either the
- * worker's last poll sees the job, or the agent sees the flag and unparks it (a permit that makes a later park return
- * at once). Allocates nothing per job.
+ * <b>Hand-off.</b> The agent offers a job to a JCTools MPMC queue. A worker with nothing to do spins a little
+ * ({@code spinning} counts those), then marks itself parked, polls once more and only then parks. The agent wakes a
+ * parked worker only when no worker spins: a spinner will take the job. A worker that takes a job and sees more
+ * queued with no spinner left wakes the next parked worker itself, so a burst of submissions costs the agent (a task
+ * of a driver-domain vCPU) one wake-up and the rest are paid by the host's threads, as a kernel thread pool that
+ * wakes workers in a chain does.
+ * <p>
+ * <b>No lost job.</b> Two Dekker pairs, each a store then a full fence (or an atomic read-modify-write) then a load,
+ * so in every interleaving at least one side sees the other's store:
+ * <ul>
+ *   <li>agent: offer the job, fence, read {@code spinning}; spinner giving up: decrement {@code spinning}, set its
+ *       {@code parked} flag, fence, poll. Either the agent sees the spinner still counted, and the spinner's last
+ *       poll (after its decrement) sees the job, or the agent sees zero spinners and wakes a parked worker;</li>
+ *   <li>waker: read a worker's {@code parked} flag and clear it by CAS, then unpark; parking worker: set
+ *       {@code parked}, fence, poll, park. Either its last poll sees the job, or the waker's CAS succeeds and the
+ *       unpark leaves a permit that makes the park return at once.</li>
+ * </ul>
+ * A job queued while every worker is busy executing is taken by the first of them to poll again. Allocates nothing
+ * per job.
  */
 final class BlockIoWorkers implements AutoCloseable
 {
     private static final int SPINS = 200;
+    private static final long YIELD_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
     private static final VarHandle PARKED;
+    private static final VarHandle SPINNING;
 
     static
     {
         try
         {
-            PARKED = MethodHandles.lookup().findVarHandle(Worker.class, "parked", boolean.class);
+            final MethodHandles.Lookup lookup = MethodHandles.lookup();
+            PARKED = lookup.findVarHandle(Worker.class, "parked", boolean.class);
+            SPINNING = lookup.findVarHandle(BlockIoWorkers.class, "spinning", int.class);
         }
         catch (final ReflectiveOperationException ex)
         {
@@ -36,9 +54,11 @@ final class BlockIoWorkers implements AutoCloseable
         }
     }
 
-    private final MpmcArrayQueue<AsyncBlockIo> submissions;
+    private final MpmcArrayQueue<Runnable> submissions;
     private final Worker[] workers;
     private volatile boolean running = true;
+    /** Workers polling the queue without a job, not parked; changed by atomic add only. */
+    private volatile int spinning;
 
     /**
      * Workers for one ring.
@@ -66,25 +86,21 @@ final class BlockIoWorkers implements AutoCloseable
     }
 
     /**
-     * Queues a job and wakes a parked worker. Called by the ring's agent only.
+     * Queues a job and, when no worker spins, wakes a parked one. Called by the ring's agent only.
      *
      * @param io the job.
      * @throws IllegalStateException if the queue is full (more jobs than the ring has slots: a bug).
      */
-    void submit(final AsyncBlockIo io)
+    void submit(final Runnable io)
     {
         if (!submissions.offer(io))
         {
             throw new IllegalStateException("I/O worker queue full (" + submissions.capacity() + ")");
         }
-        // after the offer (a volatile index store): read each worker's flag; see the class comment
-        for (final Worker worker : workers)
+        VarHandle.fullFence(); // the offer before the read of spinning (first pair in the class comment)
+        if (0 == spinning)
         {
-            if (worker.parked && PARKED.compareAndSet(worker, true, false))
-            {
-                LockSupport.unpark(worker.thread);
-                return;
-            }
+            wakeOne();
         }
     }
 
@@ -111,6 +127,18 @@ final class BlockIoWorkers implements AutoCloseable
         }
     }
 
+    private void wakeOne()
+    {
+        for (final Worker worker : workers)
+        {
+            if (worker.parked && PARKED.compareAndSet(worker, true, false))
+            {
+                LockSupport.unpark(worker.thread);
+                return;
+            }
+        }
+    }
+
     private final class Worker implements Runnable
     {
         private final Thread thread;
@@ -126,42 +154,77 @@ final class BlockIoWorkers implements AutoCloseable
         @Override
         public void run()
         {
-            int idle = 0;
             while (running)
             {
-                AsyncBlockIo io = submissions.poll();
+                Runnable io = submissions.poll();
+                if (null == io)
+                {
+                    io = spinForJob();
+                }
+                if (null == io)
+                {
+                    io = parkForJob();
+                }
                 if (null != io)
                 {
-                    io.execute();
-                    idle = 0;
-                    continue;
+                    // more queued and nobody spinning to take it: wake the next worker (the chain in the class comment)
+                    if (0 == spinning && !submissions.isEmpty())
+                    {
+                        wakeOne();
+                    }
+                    io.run();
                 }
-                if (++idle < SPINS)
-                {
-                    Thread.onSpinWait();
-                    continue;
-                }
-                idle = 0;
-                parked = true; // volatile store, then the queue's volatile index read in poll
-                io = submissions.poll();
-                if (null != io)
-                {
-                    parked = false;
-                    io.execute();
-                    continue;
-                }
-                if (running)
-                {
-                    LockSupport.park(this);
-                }
-                parked = false;
             }
             // drain what is left so no job is lost on close
-            AsyncBlockIo io;
+            Runnable io;
             while (null != (io = submissions.poll()))
             {
-                io.execute();
+                io.run();
             }
+        }
+
+        private Runnable spinForJob()
+        {
+            SPINNING.getAndAdd(BlockIoWorkers.this, 1);
+            Runnable io = null;
+            final long deadline = System.nanoTime() + YIELD_NANOS;
+            for (int i = 0; running && null == (io = submissions.poll()); i++)
+            {
+                if (i < SPINS)
+                {
+                    Thread.onSpinWait();
+                }
+                else if (System.nanoTime() - deadline < 0)
+                {
+                    Thread.yield();
+                }
+                else
+                {
+                    break;
+                }
+            }
+            SPINNING.getAndAdd(BlockIoWorkers.this, -1);
+            return io;
+        }
+
+        private Runnable parkForJob()
+        {
+            parked = true;
+            VarHandle.fullFence(); // parked (and the spinning decrement before it) before the last poll
+            final Runnable io = submissions.poll();
+            if (null != io)
+            {
+                // if a waker's CAS beat ours it chose us for a job it queued first: run() passes that job on (the chain
+                // check reads the queue after this CAS); its unpark leaves a permit, which costs one empty pass
+                PARKED.compareAndSet(this, true, false);
+                return io;
+            }
+            if (running)
+            {
+                LockSupport.park(this);
+            }
+            parked = false;
+            return null;
         }
     }
 }

@@ -99,11 +99,20 @@ public final class PhysicalCpu
                 scheduler.descheduled(this, vcpu, outcome, System.nanoTime());
                 continue;
             }
+            final long idleFrom = now;
             final long spinUntil = now + spinNanos;
             while (0 == waiting && scheduler.isRunning() && (now = System.nanoTime()) - spinUntil < 0 &&
                 !scheduler.timerDue(now))
             {
-                Thread.onSpinWait();
+                // as halt polling: spin briefly, then give the host's other threads (the devices) the core each turn
+                if (now - idleFrom < Vcpu.HALT_SPIN_NANOS)
+                {
+                    Thread.onSpinWait();
+                }
+                else
+                {
+                    Thread.yield();
+                }
             }
             if (0 == waiting && !scheduler.timerDue(now))
             {

@@ -28,7 +28,10 @@ import java.util.concurrent.TimeUnit;
  * <p>
  * <b>One pass</b>: VM entry ({@link GuestCpu#enterGuest()}: pending interrupts are injected, or the event upcall is
  * made, which on vCPU 0 runs the domain's {@link DomainEventLoop}), then each task's {@link VcpuTask#doWork()}. With
- * no work the vCPU polls for a short while if nothing else waits for its physical CPU (halt polling), then calls each
+ * no work the vCPU polls for a short while if nothing else waits for its physical CPU (halt polling: a spin of
+ * {@value #HALT_SPIN_NANOS} ns, then a yield of the host thread on each turn, since a Java thread cannot see the host's
+ * run queue as KVM's {@code single_task_running()} check does, and the host's threads that stand for devices need the
+ * same cores), then calls each
  * task's {@link VcpuTask#prepareToBlock()} and blocks.
  * <p>
  * <b>States.</b> {@code BLOCKED} (asleep, on no run queue), {@code QUEUED} (runnable, on a run queue or parked by
@@ -99,6 +102,8 @@ public final class Vcpu implements CpuPlatform
     private final SingleWriterRecorder wakeRecorder = new SingleWriterRecorder(MAX_LATENCY_NANOS, 2);
     private final Histogram wakeTotal = new Histogram(MAX_LATENCY_NANOS, 2);
     private final Object taskLock = new Object();
+    /** How long halt polling spins before it yields its host thread on each turn, in nanoseconds. */
+    static final long HALT_SPIN_NANOS = 20_000;
     private final long haltPollNanos;
     private final UpcallListener waker = this::wake;
     private volatile VcpuTask[] tasks = NO_TASKS;
@@ -560,7 +565,14 @@ public final class Vcpu implements CpuPlatform
                 }
                 if (now - idleSince < haltPollNanos && 0 == p.waiting)
                 {
-                    Thread.onSpinWait();
+                    if (now - idleSince < HALT_SPIN_NANOS)
+                    {
+                        Thread.onSpinWait();
+                    }
+                    else
+                    {
+                        Thread.yield();
+                    }
                     continue;
                 }
             }
