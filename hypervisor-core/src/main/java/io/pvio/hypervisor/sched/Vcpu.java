@@ -137,7 +137,7 @@ public final class Vcpu implements CpuPlatform
     // ---- under the scheduler's lock ----
     long credit;
     int priority = PRI_UNDER;
-    /** On the active list (Xen's {@code active_vcpu}): was running at a tick and has not overflowed its credit since. */
+    /** On the active list (Xen's {@code active_vcpu}): running at a tick and not over its credit since. */
     boolean active;
     boolean parked;
     PhysicalCpu processor;
