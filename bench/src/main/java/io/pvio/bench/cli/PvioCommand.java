@@ -32,7 +32,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
     versionProvider = VersionProvider.class,
     description = "Xen split-driver paravirtual I/O: rings, grants, events and XenStore on a simulated machine.",
     subcommands = {
-        RunCommand.class, ExperimentCommand.class, RingCommand.class, BenchCommand.class, XenstoreCommand.class })
+        RunCommand.class, ExperimentCommand.class, RingCommand.class, BenchCommand.class, XenstoreCommand.class,
+        NbdCommand.class })
 public final class PvioCommand
 {
     /** Exit code of a command that did its work. */
