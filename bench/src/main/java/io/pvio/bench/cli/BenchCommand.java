@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "bench",
     description = "Run benchmark suites.",
-    subcommands = { BenchRingCommand.class, BenchBlockCommand.class })
+    subcommands = { BenchRingCommand.class, BenchBlockCommand.class, BenchNbdCommand.class })
 final class BenchCommand
 {
 }
