@@ -173,17 +173,17 @@ final class BenchNbdCommand implements Callable<Integer>
         final Path image = dir.resolve("disk.img");
         try
         {
-            println(out, "bench nbd: writing a " + (size >> 20) + " MiB image of random data");
+            CliSupport.printLine(out, "bench nbd: writing a " + (size >> 20) + " MiB image of random data");
             fill(image);
             final List<double[]> pvio = new ArrayList<>();
             final List<double[]> kit = new ArrayList<>();
             for (int round = 1; round <= rounds; round++)
             {
-                println(out, String.format(Locale.ROOT, "bench nbd: round %d of %d: pvio (%d s)", round, rounds,
-                    runtimeSeconds));
+                CliSupport.printLine(out, String.format(Locale.ROOT, "bench nbd: round %d of %d: pvio (%d s)", round,
+                    rounds, runtimeSeconds));
                 pvio.add(runPvio(image, dir));
-                println(out, String.format(Locale.ROOT, "bench nbd: round %d of %d: nbdkit (%d s)", round, rounds,
-                    runtimeSeconds));
+                CliSupport.printLine(out, String.format(Locale.ROOT, "bench nbd: round %d of %d: nbdkit (%d s)", round,
+                    rounds, runtimeSeconds));
                 kit.add(runNbdkit(image, dir));
             }
             report(out, pvio, kit);
@@ -383,16 +383,9 @@ final class BenchNbdCommand implements Callable<Integer>
         return false;
     }
 
-    private static void println(final PrintWriter out, final String line)
-    {
-        out.println(line);
-        out.flush();
-    }
-
     private ParameterException bad(final String option, final String value, final String expected)
     {
-        return new ParameterException(spec.commandLine(),
-            "Invalid value for option '" + option + "': " + value + " (expected: " + expected + ")");
+        return CliSupport.badValue(spec, option, value, expected);
     }
 
     /** A tool failed or is missing: reported, exit status 1. */

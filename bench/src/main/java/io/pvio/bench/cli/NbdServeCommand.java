@@ -51,8 +51,6 @@ import picocli.CommandLine.Spec;
         "Exit status: 0 served and stopped; 1 the export could not start; 2 bad arguments."})
 final class NbdServeCommand implements Callable<Integer>
 {
-    /** Most often the status line is printed, in seconds. */
-    static final int STATUS_INTERVAL_SECONDS = 5;
     private static final long DEFAULT_SIZE = 256L << 20;
     private static final long MAX_SIZE = 1L << 40;
     private static final int MACHINE_FRAMES = (int)((512L << 20) / 4096);
@@ -254,26 +252,10 @@ final class NbdServeCommand implements Callable<Integer>
         try
         {
             final long bytes = disk.front().sectors() * disk.front().sectorSize();
-            printLine(out, "nbd: serving " + disk + " (" + bytes + " bytes" + (export.isReadOnly() ? ", read-only" :
-                "") + ") as nbd://127.0.0.1:" + export.port() + "/" + export.name() + "; " +
-                (0 == durationNanos ? "Ctrl-C stops" : "stopping after --duration"));
-            final long deadline = 0 == durationNanos ? Long.MAX_VALUE : System.nanoTime() + durationNanos;
-            String last = status(export);
-            for (;;)
-            {
-                final long left = deadline - System.nanoTime();
-                if (left <= 0 || stopped.await(Math.min(left, TimeUnit.SECONDS.toNanos(STATUS_INTERVAL_SECONDS)),
-                    TimeUnit.NANOSECONDS))
-                {
-                    break;
-                }
-                final String now = status(export);
-                if (!now.equals(last))
-                {
-                    printLine(out, "nbd: " + now);
-                    last = now;
-                }
-            }
+            CliSupport.printLine(out, "nbd: serving " + disk + " (" + bytes + " bytes" +
+                (export.isReadOnly() ? ", read-only" : "") + ") as nbd://127.0.0.1:" + export.port() + "/" +
+                export.name() + "; " + (0 == durationNanos ? "Ctrl-C stops" : "stopping after --duration"));
+            CliSupport.serveUntilStopped(stopped, durationNanos, () -> true, () -> status(export), "nbd: ", out);
         }
         finally
         {
@@ -286,7 +268,7 @@ final class NbdServeCommand implements Callable<Integer>
                 // the JVM is shutting down: the hook waits for the clean-up that follows
             }
         }
-        printLine(out, "nbd: stopped; " + status(export));
+        CliSupport.printLine(out, "nbd: stopped; " + status(export));
     }
 
     private static String status(final NbdExport export)
@@ -296,18 +278,8 @@ final class NbdServeCommand implements Callable<Integer>
             "errors)";
     }
 
-    private static void printLine(final PrintWriter out, final String line)
-    {
-        synchronized (out)
-        {
-            out.println(line);
-            out.flush();
-        }
-    }
-
     private ParameterException bad(final String option, final String value, final String expected)
     {
-        return new ParameterException(spec.commandLine(),
-            "Invalid value for option '" + option + "': " + value + " (expected: " + expected + ")");
+        return CliSupport.badValue(spec, option, value, expected);
     }
 }

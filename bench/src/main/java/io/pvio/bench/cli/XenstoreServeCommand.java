@@ -30,7 +30,7 @@ import picocli.CommandLine.Spec;
  * {@code pvio xenstore serve --socket PATH [--domain ID=NAME]... [--set PATH=VALUE]... [--duration D]}: a XenStore
  * of its own, with dom0 and the given domains introduced and named, served on a Unix domain socket until interrupted
  * or for {@code --duration}. Every connection acts as dom0, as {@code xenstored}'s socket does. Prints a status line
- * whenever the served counters have changed, at most every {@link #STATUS_INTERVAL_SECONDS} seconds.
+ * whenever the served counters have changed, at most every {@link CliSupport#STATUS_INTERVAL_SECONDS} seconds.
  */
 @Command(
     name = "serve",
@@ -51,9 +51,6 @@ import picocli.CommandLine.Spec;
         "Exit status: 0 served and stopped; 1 the socket could not be served; 2 bad arguments."})
 final class XenstoreServeCommand implements Callable<Integer>
 {
-    /** Most often the status line is printed, in seconds. */
-    static final int STATUS_INTERVAL_SECONDS = 5;
-
     /** Most connections {@code --max-connections} takes. */
     static final int MAX_CONNECTIONS_LIMIT = 1024;
 
@@ -217,7 +214,7 @@ final class XenstoreServeCommand implements Callable<Integer>
         final XenStoreSocketServer server;
         try
         {
-            server = XenStoreSocketServer.start(store, socket, line -> printLine(out, line), maxConnections);
+            server = XenStoreSocketServer.start(store, socket, line -> CliSupport.printLine(out, line), maxConnections);
         }
         catch (final IOException ex)
         {
@@ -234,7 +231,7 @@ final class XenstoreServeCommand implements Callable<Integer>
         Runtime.getRuntime().addShutdownHook(hook);
         try
         {
-            printLine(out, "xenstore: serving on " + server.path() + " (XENSTORED_PATH=" + server.path() +
+            CliSupport.printLine(out, "xenstore: serving on " + server.path() + " (XENSTORED_PATH=" + server.path() +
                 " xenstore-ls); " + (0 == durationNanos ? "Ctrl-C stops" : "stopping after --duration"));
             serve(server, stopped, out);
         }
@@ -250,7 +247,7 @@ final class XenstoreServeCommand implements Callable<Integer>
                 // the JVM is already shutting down: the hook closes the server too
             }
         }
-        printLine(out, "xenstore: stopped; " + status(server));
+        CliSupport.printLine(out, "xenstore: stopped; " + status(server));
         if (null != server.failure())
         {
             err.println(spec.qualifiedName() + ": the server failed: " + server.failure());
@@ -283,23 +280,8 @@ final class XenstoreServeCommand implements Callable<Integer>
     private void serve(final XenStoreSocketServer server, final CountDownLatch stopped, final PrintWriter out)
         throws InterruptedException
     {
-        final long deadline = 0 == durationNanos ? Long.MAX_VALUE : System.nanoTime() + durationNanos;
-        String last = status(server);
-        while (null == server.failure())
-        {
-            final long left = deadline - System.nanoTime();
-            if (left <= 0 || stopped.await(Math.min(left, TimeUnit.SECONDS.toNanos(STATUS_INTERVAL_SECONDS)),
-                TimeUnit.NANOSECONDS))
-            {
-                return;
-            }
-            final String now = status(server);
-            if (!now.equals(last))
-            {
-                printLine(out, "xenstore: " + now);
-                last = now;
-            }
-        }
+        CliSupport.serveUntilStopped(stopped, durationNanos, () -> null == server.failure(), () -> status(server),
+            "xenstore: ", out);
     }
 
     private static String status(final XenStoreSocketServer server)
@@ -310,18 +292,8 @@ final class XenstoreServeCommand implements Callable<Integer>
             "protocol errors)";
     }
 
-    private static void printLine(final PrintWriter out, final String line)
-    {
-        synchronized (out)
-        {
-            out.println(line);
-            out.flush();
-        }
-    }
-
     private ParameterException bad(final String option, final String value, final String expected)
     {
-        return new ParameterException(spec.commandLine(),
-            "Invalid value for option '" + option + "': " + value + " (expected: " + expected + ")");
+        return CliSupport.badValue(spec, option, value, expected);
     }
 }

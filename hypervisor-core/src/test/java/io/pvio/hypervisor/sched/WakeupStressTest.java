@@ -91,6 +91,9 @@ class WakeupStressTest
             final Rig rig = new Rig(f, mode);
             for (int i = 0; i < ITERATIONS; i++)
             {
+                // settled first: a wake that finds the vCPU still running its last pass turns it RUNNING_WOKEN, its
+                // block fails, and the extra pass may need the scheduler's lock (a tick), which the test holds below
+                SchedFixture.spinUntil(() -> Vcpu.BLOCKED == rig.vcpu.state(), "BLOCKED " + i);
                 rig.gate.phase.set(ARMED);
                 rig.vcpu.wake();
                 SchedFixture.spinUntil(() -> IN_PREPARE == rig.gate.phase.get(), "prepareToBlock " + i);
