@@ -6,6 +6,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
+import io.pvio.bench.scenario.ScenarioException;
+import io.pvio.bench.scenario.ScenarioParser;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 
@@ -36,6 +38,29 @@ final class CliSupport
     {
         return new ParameterException(spec.commandLine(),
             "Invalid value for option '" + option + "': " + value + " (expected: " + expected + ")");
+    }
+
+    /**
+     * A duration option's value, such as {@code 30s} or {@code 5m}.
+     *
+     * @param spec   the command.
+     * @param option the option's name.
+     * @param text   the value given.
+     * @return nanoseconds.
+     * @throws ParameterException naming the value and what a duration looks like.
+     */
+    static long duration(final CommandSpec spec, final String option, final String text)
+    {
+        try
+        {
+            return ScenarioParser.checkDuration(option, text);
+        }
+        catch (final ScenarioException ex)
+        {
+            final String message = ex.getMessage();
+            throw badValue(spec, option, text,
+                message.substring(message.indexOf(": expected ") + 11, message.lastIndexOf(", got ")));
+        }
     }
 
     /**

@@ -17,7 +17,6 @@ import io.pvio.bench.machine.PvGuest;
 import io.pvio.bench.machine.PvMachine;
 import io.pvio.bench.nbd.NbdExport;
 import io.pvio.bench.nbd.NbdWire;
-import io.pvio.bench.scenario.ScenarioException;
 import io.pvio.bench.scenario.ScenarioParser;
 import io.pvio.frontend.block.BlockFrontOptions;
 import io.pvio.hypervisor.sched.Vcpu;
@@ -152,14 +151,7 @@ final class NbdServeCommand implements Callable<Integer>
         description = "Stop after D, e.g. 30s or 5m (default: serve until interrupted).")
     void duration(final String text)
     {
-        try
-        {
-            durationNanos = ScenarioParser.checkDuration("--duration", text);
-        }
-        catch (final ScenarioException ex)
-        {
-            throw bad("--duration", text, "a duration such as 500ms, 30s or 5m");
-        }
+        durationNanos = CliSupport.duration(spec, "--duration", text);
     }
 
     /**

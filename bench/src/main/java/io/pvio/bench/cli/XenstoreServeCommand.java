@@ -10,11 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 import io.pvio.bench.machine.PvMachine;
-import io.pvio.bench.scenario.ScenarioException;
-import io.pvio.bench.scenario.ScenarioParser;
 import io.pvio.hypervisor.xenstore.XenStore;
 import io.pvio.hypervisor.xenstore.XenStoreConnection;
 import io.pvio.hypervisor.xenstore.XenStoreException;
@@ -177,16 +174,7 @@ final class XenstoreServeCommand implements Callable<Integer>
         description = "Stop after D, e.g. 30s or 5m (default: serve until interrupted).")
     void duration(final String text)
     {
-        try
-        {
-            durationNanos = ScenarioParser.checkDuration("--duration", text);
-        }
-        catch (final ScenarioException ex)
-        {
-            final String message = ex.getMessage();
-            throw bad("--duration", text,
-                message.substring(message.indexOf(": expected ") + 11, message.lastIndexOf(", got ")));
-        }
+        durationNanos = CliSupport.duration(spec, "--duration", text);
     }
 
     /**
