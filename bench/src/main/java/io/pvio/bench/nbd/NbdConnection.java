@@ -25,6 +25,7 @@ final class NbdConnection extends ByteToMessageDecoder
     private static final int MAX_OPTION_LENGTH = 2 * NbdWire.MAX_STRING_LENGTH + 64;
     private static final int PREFERRED_BLOCK = 4096;
     private static final int MAX_ERROR_MESSAGE = 1024;
+    private static final long LINGER_NANOS = 20_000;
 
     private enum Phase
     {
@@ -591,11 +592,39 @@ final class NbdConnection extends ByteToMessageDecoder
             .writeInt(request.error).writeShort(messageLength).writeBytes(bytes, 0, messageLength);
     }
 
-    /** On the event loop: writes every finished reply, flushes once, returns the requests to the pool. */
+    /**
+     * On the event loop: writes every finished reply, flushes once per batch, returns the requests to the pool. While
+     * requests are still in flight it lingers up to {@link #LINGER_NANOS} for the next completions, so a steady
+     * stream of them costs no event-loop wake-up each; then it clears {@code drainScheduled} and looks once more
+     * (a completion offered after that look finds the flag clear and schedules a new drain).
+     */
     private void drainReplies()
     {
-        drainScheduled.set(false); // before polling: a reply offered after this schedules another drain
-        boolean wrote = false;
+        long lingerFrom = System.nanoTime();
+        for (;;)
+        {
+            if (drainOnce() > 0)
+            {
+                lingerFrom = System.nanoTime();
+                resumeIfPaused();
+            }
+            if (outstanding > 0 && ctx.channel().isActive() && System.nanoTime() - lingerFrom < LINGER_NANOS)
+            {
+                Thread.onSpinWait();
+                continue;
+            }
+            drainScheduled.set(false);
+            if (done.isEmpty() || !drainScheduled.compareAndSet(false, true))
+            {
+                break;
+            }
+        }
+        closeIfDone();
+    }
+
+    private int drainOnce()
+    {
+        int drained = 0;
         NbdRequest request;
         while (null != (request = done.poll()))
         {
@@ -611,7 +640,6 @@ final class NbdConnection extends ByteToMessageDecoder
             if (ctx.channel().isActive())
             {
                 ctx.write(reply, ctx.voidPromise());
-                wrote = true;
             }
             else
             {
@@ -619,18 +647,23 @@ final class NbdConnection extends ByteToMessageDecoder
             }
             outstanding--;
             pool.add(request);
+            drained++;
         }
-        if (wrote)
+        if (drained > 0)
         {
             ctx.flush();
         }
+        return drained;
+    }
+
+    private void resumeIfPaused()
+    {
         if (paused && ctx.channel().isActive())
         {
             paused = false;
             ctx.channel().config().setAutoRead(true);
             ctx.pipeline().fireChannelRead(Unpooled.EMPTY_BUFFER); // decode what waited in the cumulation
         }
-        closeIfDone();
     }
 
     private void closeIfDone()
