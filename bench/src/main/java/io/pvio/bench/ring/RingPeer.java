@@ -2,6 +2,7 @@ package io.pvio.bench.ring;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -9,6 +10,7 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
+import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -47,6 +49,8 @@ public final class RingPeer
     public static final int USAGE = 2;
 
     private static final long IDLE_SLEEP_NS = TimeUnit.MICROSECONDS.toNanos(50);
+    private static final long WARMUP_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(30);
+    private static final int PAGE_ALIGNMENT = 4096;
 
     private RingPeer()
     {
@@ -116,9 +120,39 @@ public final class RingPeer
      */
     public static int backEcho(final RingPeerOptions options, final PrintStream out, final PrintStream err)
     {
+        return backEcho(options, 0, out, err);
+    }
+
+    /**
+     * The back end, after first echoing {@code warmupRequests} requests between two threads on a private ring of the
+     * same geometry, so the JIT has compiled the echo loop before the shared ring's first request: a long-running back
+     * end's steady state, which a run of a few million requests (well under a second) would otherwise spend partly in
+     * the interpreter. Every check of the measured run is the same.
+     *
+     * @param options        the run's settings.
+     * @param warmupRequests requests echoed on the private ring first; 0 for none.
+     * @param out            where the summary goes.
+     * @param err            where failures go.
+     * @return the exit code.
+     */
+    public static int backEcho(
+        final RingPeerOptions options, final long warmupRequests, final PrintStream out, final PrintStream err)
+    {
         final RingGeometry geometry = geometry(options);
         final String role = "back-echo";
         final long timeoutNs = TimeUnit.SECONDS.toNanos(options.timeoutSeconds());
+        if (warmupRequests > 0)
+        {
+            final String failure = warmUp(geometry, warmupRequests);
+            if (null != failure)
+            {
+                err.println(role + ": warm-up on a private ring failed: " + failure);
+                return FAILED;
+            }
+            out.println(role + ": warmed up with " + warmupRequests + " requests on a private ring; attaching " +
+                options.file());
+            out.flush();
+        }
         try (MappedRingFile file = MappedRingFile.open(options.file(), geometry, timeoutNs))
         {
             final BackRing back = BackRing.attach(file.buffer(), geometry);
@@ -143,6 +177,46 @@ public final class RingPeer
             err.println(role + ": interrupted");
             return FAILED;
         }
+    }
+
+    /** Echoes {@code requests} between a front-end thread and this one on a private ring; null or what failed. */
+    private static String warmUp(final RingGeometry geometry, final long requests)
+    {
+        // one spare page so the ring starts on a page boundary, as a mapped file's does; freed whole below
+        final ByteBuffer memory = ByteBuffer.allocateDirect(geometry.ringBytes() + PAGE_ALIGNMENT);
+        final long base = BufferUtil.address(memory);
+        final long aligned = (base + PAGE_ALIGNMENT - 1) & -PAGE_ALIGNMENT;
+        final AtomicBuffer buffer = new UnsafeBuffer(aligned, geometry.ringBytes());
+        final FrontSender sender = new FrontSender(FrontRing.init(buffer, geometry), geometry, requests);
+        final BackEchoer echoer = new BackEchoer(BackRing.attach(buffer, geometry), geometry, requests);
+        final String[] frontFailure = new String[1];
+        final Thread front = new Thread(() -> frontFailure[0] = sender.run(WARMUP_TIMEOUT_NANOS),
+            "back-echo-warmup-front");
+        front.setDaemon(true);
+        front.start();
+        String failure;
+        try
+        {
+            failure = echoer.run(WARMUP_TIMEOUT_NANOS);
+            front.join(TimeUnit.NANOSECONDS.toMillis(WARMUP_TIMEOUT_NANOS));
+        }
+        catch (final RingProtocolException ex)
+        {
+            failure = ex.getMessage();
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            failure = "interrupted";
+        }
+        if (front.isAlive())
+        {
+            // the front thread may still touch the ring: leave the page to the GC rather than free it under it
+            return null == failure ? "the front end did not finish" : failure;
+        }
+        BufferUtil.free(memory);
+        // join: the front thread's write of frontFailure happens-before this read
+        return null != failure ? failure : frontFailure[0];
     }
 
     /**

@@ -119,6 +119,22 @@ class RingPeerInteropTest
     }
 
     @Test
+    void shouldWarmUpOnAPrivateRingThenServeTheCFrontEndAsBefore() throws Exception
+    {
+        final Path file = dir.resolve("ring");
+        final Process front = startPeer("front-send", file, 4, 64, 64, 300000, 0L);
+        final Captured back = new Captured();
+        final int status = RingPeer.backEcho(new RingPeerOptions(file, 4, 64, 64, 300000, 0, 30), 500000,
+            back.out, back.err);
+
+        assertEquals(0, status, back.err());
+        final String[] lines = back.out().split("\n");
+        assertEquals("back-echo: warmed up with 500000 requests on a private ring; attaching " + file, lines[0]);
+        assertTrue(lines[1].startsWith("back-echo: count=300000 entries="), back.out());
+        assertPeerSucceeded(front, "front-send: count=300000");
+    }
+
+    @Test
     void shouldCutOffHostileFrontEndWithAMessage() throws Exception
     {
         final Path file = dir.resolve("ring");
