@@ -452,9 +452,9 @@ final class NbdConnection extends ByteToMessageDecoder
             return "command flags 0x" + Integer.toHexString(flags) + " for command " + type;
         }
         final int tflags = transmissionFlags();
-        if (NbdWire.CMD_READ != type && export.isReadOnly())
+        if (NbdWire.CMD_READ != type && NbdWire.CMD_FLUSH != type && export.isReadOnly())
         {
-            return NbdWire.CMD_FLUSH == type ? null : "the export is read-only";
+            return "the export is read-only";
         }
         if ((NbdWire.CMD_FLUSH == type && 0 == (tflags & NbdWire.TFLAG_SEND_FLUSH)) ||
             ((NbdWire.CMD_TRIM == type || NbdWire.CMD_WRITE_ZEROES == type) &&

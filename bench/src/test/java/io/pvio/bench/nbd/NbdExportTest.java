@@ -251,6 +251,9 @@ class NbdExportTest
             assertTrue(0 != (flags & NbdWire.TFLAG_READ_ONLY));
             client.request(NbdWire.CMD_WRITE, 0, 5, 0, 512, new byte[512]);
             assertStructuredError(client, 5, NbdWire.EPERM, "read-only");
+            assertEquals(0, flags & NbdWire.TFLAG_SEND_FLUSH, "no FLUSH offered on a read-only export");
+            client.request(NbdWire.CMD_FLUSH, 0, 6, 0, 0, null);
+            assertStructuredError(client, 6, NbdWire.EINVAL, "not offered");
         }
     }
 
