@@ -7,8 +7,9 @@ import org.agrona.concurrent.UnsafeBuffer;
 /**
  * One blkif read or write handed by a ring's agent to its {@link BlockIoWorkers}: the request's id and operation,
  * and the runs of machine-contiguous memory (persistently mapped grant pages, which stay mapped while the job is in
- * flight) with the sector each starts at. Filled by the agent, executed by one worker, answered by the agent; the
- * queues between them order those steps (an offer happens-before the poll that returns it). Pooled per ring.
+ * flight) with the sector each starts at. Filled by the agent, executed and answered by one worker, taken back by
+ * the agent; the queues between them order those steps (an offer happens-before the poll that returns it). Pooled
+ * per ring.
  */
 final class AsyncBlockIo implements Runnable
 {
@@ -31,7 +32,7 @@ final class AsyncBlockIo implements Runnable
         this.store = store;
     }
 
-    /** On a worker: the image I/O, then the completion back to the ring's agent. */
+    /** On a worker: the image I/O, then the response on the ring and the job back to the agent. */
     @Override
     public void run()
     {

@@ -1,5 +1,7 @@
 package io.pvio.backend.block;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -56,6 +58,14 @@ import static io.pvio.ring.blkif.BlkifRequestDescriptor.SEGMENT_LENGTH;
  * <b>Hostile front end</b>: impossible ring indexes ({@link RingProtocolException}) break the ring for good: the
  * agent stops serving it and tells the device, which cuts the front end off. Invalid requests get an error response
  * and the agent carries on. The steady-state path allocates nothing.
+ * <p>
+ * <b>With io-workers</b> a direct read or write goes to a worker, and the worker answers it itself, as Linux's
+ * {@code end_block_io_op} does from the disk's interrupt: it writes the response, pushes it with the event-index
+ * check and notifies the front end, so a completion never waits for this agent's vCPU. The response side of the
+ * ring ({@code rsp_prod_pvt}, the slots, {@code rsp_prod}) then has several writers, so every claim, write and push
+ * happens under {@link #lockResponses()}; the request side stays the agent's alone. The worker then hands the job
+ * back through {@code completions} for the agent to reuse, with no wake-up: the agent takes finished jobs back at
+ * its next pass. Workers count what they answer in a slab of their own, with atomic adds.
  */
 final class BlkbackQueue implements VcpuTask, IdleStrategy
 {
@@ -88,6 +98,7 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
     private final BlockStore store;
     private final BlockDataPath dataPath;
     private final long[] slab;
+    private final long[] completionSlab;
     private final BackRing ring;
     private final UnsafeBuffer ringBuffer;
     private final int[] ringHandles;
@@ -119,6 +130,22 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
     private AgentRunner runner;
     private boolean broken;
     private int idleCount;
+    @SuppressWarnings("unused") // through RESPONSE_LOCK
+    private volatile int responseLock;
+
+    private static final VarHandle RESPONSE_LOCK;
+
+    static
+    {
+        try
+        {
+            RESPONSE_LOCK = MethodHandles.lookup().findVarHandle(BlkbackQueue.class, "responseLock", int.class);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
 
     BlkbackQueue(
         final BlockBack device,
@@ -132,7 +159,8 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
         final UnsafeBuffer ringBuffer,
         final int[] ringHandles,
         final int port,
-        final long[] slab)
+        final long[] slab,
+        final long[] completionSlab)
     {
         this.device = device;
         this.index = index;
@@ -143,6 +171,7 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
         this.store = store;
         this.dataPath = persistentGrants ? BlockDataPath.GRANT_MAP : options.dataPath();
         this.slab = slab;
+        this.completionSlab = completionSlab;
         this.ring = ring;
         this.ringBuffer = ringBuffer;
         this.ringHandles = ringHandles;
@@ -183,13 +212,15 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
         if (options.ioWorkers() > 0 && null != persistent)
         {
             this.workers = new BlockIoWorkers(roleName, options.ioWorkers(), ring.size());
-            this.pool = new AsyncBlockIo[ring.size()];
+            // every request without a response may hold a job, and each worker one more that it has answered and not
+            // yet handed back: with this many, a reap always frees one for the next request
+            this.pool = new AsyncBlockIo[ring.size() + options.ioWorkers()];
             for (int i = 0; i < pool.length; i++)
             {
                 pool[i] = new AsyncBlockIo(this, store);
             }
             this.poolTop = pool.length;
-            this.completions = new MpscArrayQueue<>(Math.max(2, ring.size()));
+            this.completions = new MpscArrayQueue<>(Math.max(2, pool.length));
         }
         else
         {
@@ -291,29 +322,46 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
     }
 
     /**
-     * On a worker: a job is done; hand it back to the agent and wake it. Allocates nothing.
+     * On a worker: a job is done. Answers it on the ring (claim, write, push with the event-index check, notify if
+     * the front end asked), counts it, then hands it back to the agent's pool. Allocates nothing.
      *
      * @param io the job.
      */
     void complete(final AsyncBlockIo io)
     {
-        // the offer (a release of the job's fields) before the wake: a vCPU woken after it sees the job
+        final boolean okay = BlkifStatus.OKAY.value() == io.status;
+        final boolean notify;
+        lockResponses();
+        try
+        {
+            writeResponse(io.id, io.operation, io.status);
+            notify = ring.pushResponsesAndCheckNotify();
+        }
+        finally
+        {
+            unlockResponses();
+        }
+        if (notify)
+        {
+            notifyFrontend(completionSlab, true);
+        }
+        if (okay)
+        {
+            BlockBackCounters.addShared(completionSlab,
+                io.write ? BlockBackCounters.WRITES : BlockBackCounters.READS, 1);
+            BlockBackCounters.addShared(completionSlab,
+                io.write ? BlockBackCounters.BYTES_WRITTEN : BlockBackCounters.BYTES_READ, io.bytes);
+        }
+        else
+        {
+            BlockBackCounters.addShared(completionSlab, BlockBackCounters.ERRORS_IO, 1);
+        }
+        // last: once offered, the agent may reuse the job; the offer releases this worker's last use of the ring,
+        // so an agent that has taken every job back (stop) knows no worker touches the ring or a grant page again
         completions.offer(io);
-        wakeRequested = true;
-        final Vcpu host = vcpu;
-        if (null != host)
-        {
-            host.wake();
-            return;
-        }
-        final Thread t = thread;
-        if (null != t)
-        {
-            LockSupport.unpark(t);
-        }
     }
 
-    /** Answers every completed job: its response, its counters, back to the pool. */
+    /** Takes every finished job back into the pool (the workers have answered them already). */
     private int reapCompletions()
     {
         int reaped = 0;
@@ -321,17 +369,6 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
         while (null != (io = completions.poll()))
         {
             inFlight--;
-            if (BlkifStatus.OKAY.value() == io.status)
-            {
-                BlockBackCounters.add(slab, io.write ? BlockBackCounters.WRITES : BlockBackCounters.READS, 1);
-                BlockBackCounters.add(slab, io.write ? BlockBackCounters.BYTES_WRITTEN : BlockBackCounters.BYTES_READ,
-                    io.bytes);
-            }
-            else
-            {
-                BlockBackCounters.add(slab, BlockBackCounters.ERRORS_IO, 1);
-            }
-            respond(io.id, io.operation, io.status);
             pool[poolTop++] = io;
             reaped++;
         }
@@ -348,6 +385,10 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
         final long id, final int operation, final boolean write, final long firstSector, final BlkifSegmentFlyweight segs,
         final int n)
     {
+        if (0 == poolTop)
+        {
+            reapCompletions();
+        }
         if (n > BlkifRequestDescriptor.MAX_SEGMENTS_PER_REQUEST || 0 == poolTop)
         {
             return false;
@@ -458,9 +499,9 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
             {
                 serve();
                 served++;
-                if (0 == served % RESPONSE_BATCH && ring.pushResponsesAndCheckNotify())
+                if (0 == served % RESPONSE_BATCH && pushResponses())
                 {
-                    notifyFrontend();
+                    notifyFrontend(slab, false);
                 }
             }
         }
@@ -470,9 +511,9 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
             BlockBackCounters.add(slab, BlockBackCounters.PROTOCOL_VIOLATIONS, 1);
             device.onProtocolViolation("queue " + index + ": " + ex.getMessage());
         }
-        if (ring.unpushedResponses() > 0 && ring.pushResponsesAndCheckNotify())
+        if (ring.unpushedResponses() > 0 && pushResponses())
         {
-            notifyFrontend();
+            notifyFrontend(slab, false);
         }
         return served;
     }
@@ -486,8 +527,7 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
     public boolean prepareToBlock()
     {
         wakeRequested = false;
-        // completions first: a worker publishes one and then wakes the vCPU, so one seen here is never missed
-        return running && !broken && ((null != completions && !completions.isEmpty()) || ring.finalCheckForRequests());
+        return running && !broken && ring.finalCheckForRequests();
     }
 
     @Override
@@ -524,8 +564,8 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
         {
             return; // requests arrived while arming req_event
         }
-        // a worker offers its completion, sets wakeRequested and unparks: seen here, or the unpark leaves a permit
-        if (!wakeRequested && running && (null == completions || completions.isEmpty()))
+        // the event handler sets wakeRequested and unparks: seen here, or the unpark leaves a permit
+        if (!wakeRequested && running)
         {
             LockSupport.park(this);
         }
@@ -543,12 +583,19 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
         device.onProtocolViolation("queue " + index + " agent failed: " + error);
     }
 
-    private void notifyFrontend()
+    private void notifyFrontend(final long[] counters, final boolean shared)
     {
         try
         {
             events.send(port);
-            BlockBackCounters.add(slab, BlockBackCounters.NOTIFICATIONS_SENT, 1);
+            if (shared)
+            {
+                BlockBackCounters.addShared(counters, BlockBackCounters.NOTIFICATIONS_SENT, 1);
+            }
+            else
+            {
+                BlockBackCounters.add(counters, BlockBackCounters.NOTIFICATIONS_SENT, 1);
+            }
         }
         catch (final RuntimeException ex)
         {
@@ -822,7 +869,71 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
 
     private void respond(final long id, final int operation, final short status)
     {
+        if (null == workers)
+        {
+            writeResponse(id, operation, status);
+            return;
+        }
+        lockResponses();
+        try
+        {
+            writeResponse(id, operation, status);
+        }
+        finally
+        {
+            unlockResponses();
+        }
+    }
+
+    /** Publishes the claimed responses; true if the front end must be notified. */
+    private boolean pushResponses()
+    {
+        if (null == workers)
+        {
+            return ring.pushResponsesAndCheckNotify();
+        }
+        lockResponses();
+        try
+        {
+            return ring.pushResponsesAndCheckNotify();
+        }
+        finally
+        {
+            unlockResponses();
+        }
+    }
+
+    /** Claims the next response slot and writes every byte of it; the caller owns the response side. */
+    private void writeResponse(final long id, final int operation, final short status)
+    {
         final int offset = ring.claimResponse();
         response.wrap(ringBuffer, offset).write(id, operation, status);
+    }
+
+    /**
+     * Takes the response side of the ring. The critical sections are a few stores long and never block, so a waiter
+     * spins, then yields its host thread (the holder may be a vCPU the host has descheduled). The acquiring CAS and
+     * the releasing store order each holder's claim, slot writes and push after the previous holder's: together with
+     * the ring's own release store of {@code rsp_prod}, the front end sees every pushed slot fully written.
+     */
+    private void lockResponses()
+    {
+        int spins = 0;
+        while (!RESPONSE_LOCK.compareAndSet(this, 0, 1))
+        {
+            if (++spins < 64)
+            {
+                Thread.onSpinWait();
+            }
+            else
+            {
+                Thread.yield();
+            }
+        }
+    }
+
+    private void unlockResponses()
+    {
+        RESPONSE_LOCK.setRelease(this, 0);
     }
 }

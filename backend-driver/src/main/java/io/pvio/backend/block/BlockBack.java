@@ -419,7 +419,7 @@ public final class BlockBack implements AutoCloseable
             final EventChannelOps events = driverDomain.hypercalls().eventChannelOp();
             final int port = events.bindInterdomain(frontendId, remotePort);
             final BlkbackQueue queue = new BlkbackQueue(this, index, driverDomain, frontendId, store, options,
-                persistent, ring, ringBuffer, handles, port, counters.newSlab());
+                persistent, ring, ringBuffer, handles, port, counters.newSlab(), counters.newSlab());
             driverDomain.eventChannels().bindHandler(port, queue::onEvent);
             return queue;
         }

@@ -25,8 +25,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * blkback's asynchronous serving under stress: I/O workers whose image I/O takes a random 0 to 50 us complete in any
- * order, before or after the ring's agent has gone to sleep (its vCPU blocked, or its thread parked), over many
+ * blkback's asynchronous serving under stress: I/O workers whose image I/O takes a random 0 to 50 us complete (and
+ * push their responses on the ring) in any order, beside flushes the ring's agent answers itself, before or after the
+ * ring's agent has gone to sleep (its vCPU blocked, or its thread parked), over many
  * rounds; every I/O completes exactly once with the right data, nothing waits for a wake-up that never comes, and
  * nothing of the guest stays mapped afterwards.
  */
@@ -61,6 +62,11 @@ class BlockAsyncStressTest
                     random.nextBytes(data);
                     System.arraycopy(data, 0, expected, block * 4096, 4096);
                     writes.add(front.write(block * 8L, new UnsafeBuffer(data), 0, 4096));
+                    if (0 == writes.size() % 5)
+                    {
+                        // answered by the agent itself while workers answer the writes around it
+                        writes.add(front.flush());
+                    }
                 }
                 CompletableFuture.allOf(writes.toArray(new CompletableFuture<?>[0])).get(30, TimeUnit.SECONDS);
                 final List<CompletableFuture<Void>> reads = new ArrayList<>();
@@ -83,6 +89,14 @@ class BlockAsyncStressTest
                 }
             }
             assertEquals(2L * ROUNDS * DEPTH, disk.back().counters().asyncRequests(), "every I/O went to a worker");
+            // the workers' counts and the agent's add up exactly
+            assertEquals((long)ROUNDS * DEPTH, disk.back().counters().writes());
+            assertEquals((long)ROUNDS * DEPTH, disk.back().counters().reads());
+            assertEquals((long)ROUNDS * DEPTH * 4096, disk.back().counters().bytesRead());
+            assertEquals((long)ROUNDS * DEPTH * 4096, disk.back().counters().bytesWritten());
+            assertTrue(disk.back().counters().flushes() > 0, "flushes were served beside the workers");
+            assertEquals(disk.back().counters().requests(), disk.back().counters().reads() +
+                disk.back().counters().writes() + disk.back().counters().flushes(), "every request answered once");
             assertEquals(0, front.counters().errors());
             assertEquals(0, disk.back().counters().errorsIo());
             final PvGuest guest = disk.guest();
