@@ -33,7 +33,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
     description = "Xen split-driver paravirtual I/O: rings, grants, events and XenStore on a simulated machine.",
     subcommands = {
         RunCommand.class, ExperimentCommand.class, RingCommand.class, BenchCommand.class, XenstoreCommand.class,
-        NbdCommand.class })
+        NbdCommand.class, NetCommand.class })
 public final class PvioCommand
 {
     /** Exit code of a command that did its work. */

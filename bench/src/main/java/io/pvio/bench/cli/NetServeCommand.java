@@ -1,0 +1,256 @@
+package io.pvio.bench.cli;
+
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import io.pvio.backend.net.Bridge;
+import io.pvio.backend.net.VxlanUplink;
+import io.pvio.bench.net.BridgedHost;
+import io.pvio.frontend.inet.DropReason;
+import io.pvio.frontend.inet.Ipv4Host;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code pvio net serve}: dom0's learning bridge with a VXLAN uplink on loopback and one host (pvio's IPv4 stack:
+ * ARP, ping, UDP echo) on a port of its own, until interrupted or for {@code --duration}.
+ */
+@Command(
+    name = "serve",
+    description = {
+        "Run dom0's learning bridge with a VXLAN (RFC 7348) uplink on loopback and a host with pvio's IPv4 stack " +
+            "on the bridge: it answers ARP and ping, and echoes UDP on --echo-port. A Linux vxlan interface " +
+            "whose remote is --local joins the LAN.",
+        "",
+        "Runs until interrupted (Ctrl-C) or for --duration."},
+    footer = {
+        "",
+        "Example (as root): two namespaces joined by a veth pair, no route out of either; Linux's vxlan",
+        "interface in one, pvio in the other (Linux sends a VXLAN packet for a local address to its own",
+        "sockets, so the two ends need separate namespaces):",
+        "  ip netns add pvl && ip netns add pvp",
+        "  ip link add vl netns pvl type veth peer name vp netns pvp",
+        "  ip -n pvl addr add 198.19.0.1/30 dev vl && ip -n pvl link set vl up",
+        "  ip -n pvp addr add 198.19.0.2/30 dev vp && ip -n pvp link set vp up",
+        "  ip -n pvl link add vx0 type vxlan id 42 local 198.19.0.1 remote 198.19.0.2 dstport 4789 dev vl",
+        "  ip -n pvl addr add 198.18.0.1/24 dev vx0 && ip -n pvl link set vx0 up",
+        "  ip netns exec pvp ./pvio net serve --local 198.19.0.2:4789 --remote 198.19.0.1:4789 &",
+        "  ip netns exec pvl ping -c 3 198.18.0.2",
+        "",
+        "Exit status: 0 served and stopped; 1 the uplink could not start; 2 bad arguments."})
+final class NetServeCommand implements Callable<Integer>
+{
+    @Spec
+    private CommandSpec spec;
+
+    private int vni = 42;
+    private InetSocketAddress local = new InetSocketAddress(InetAddress.getLoopbackAddress(), 4790);
+    private InetSocketAddress remote =
+        new InetSocketAddress(InetAddress.getLoopbackAddress(), VxlanUplink.DEFAULT_PORT);
+    private int ip = Ipv4Host.parseIp("198.18.0.2");
+    private long mac = 0x00_16_3e_00_00_02L;
+    private int echoPort = 7;
+    private long durationNanos;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    @Option(names = "--vni", order = 1, paramLabel = "N", description = "VXLAN network identifier (default: 42).")
+    void vni(final int value)
+    {
+        if (value < 0 || value > VxlanUplink.MAX_VNI)
+        {
+            throw bad("--vni", Integer.toString(value), "0 to " + VxlanUplink.MAX_VNI);
+        }
+        vni = value;
+    }
+
+    @Option(
+        names = "--local",
+        order = 2,
+        paramLabel = "ADDR:PORT",
+        description = "The uplink's UDP socket, loopback or in 198.18.0.0/15 (default: 127.0.0.1:4790).")
+    void local(final String text)
+    {
+        local = endpoint("--local", text);
+    }
+
+    @Option(
+        names = "--remote",
+        order = 3,
+        paramLabel = "ADDR:PORT",
+        description = "The Linux vxlan end point, loopback or in 198.18.0.0/15 (default: 127.0.0.1:4789).")
+    void remote(final String text)
+    {
+        remote = endpoint("--remote", text);
+    }
+
+    @Option(
+        names = "--ip",
+        order = 4,
+        paramLabel = "A.B.C.D",
+        description = "The host's address (default: 198.18.0.2).")
+    void ip(final String text)
+    {
+        try
+        {
+            ip = Ipv4Host.parseIp(text);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw bad("--ip", text, "a dotted IPv4 address such as 198.18.0.2");
+        }
+    }
+
+    @Option(
+        names = "--mac",
+        order = 5,
+        paramLabel = "MAC",
+        description = "The host's MAC address, six hex pairs, unicast (default: 00:16:3e:00:00:02).")
+    void mac(final String text)
+    {
+        final String[] parts = text.split(":", -1);
+        long value = 0;
+        boolean ok = 6 == parts.length;
+        for (int i = 0; ok && i < 6; i++)
+        {
+            ok = parts[i].matches("[0-9a-fA-F]{2}");
+            value = ok ? value << 8 | Integer.parseInt(parts[i], 16) : value;
+        }
+        if (!ok || (value & (1L << 40)) != 0)
+        {
+            throw bad("--mac", text, "six hex pairs such as 00:16:3e:00:00:02, not a group address");
+        }
+        mac = value;
+    }
+
+    @Option(names = "--echo-port", order = 6, paramLabel = "PORT", description = "UDP echo port (default: 7).")
+    void echoPort(final int value)
+    {
+        if (value < 1 || value > 65535)
+        {
+            throw bad("--echo-port", Integer.toString(value), "1 to 65535");
+        }
+        echoPort = value;
+    }
+
+    @Option(
+        names = "--duration",
+        order = 7,
+        paramLabel = "D",
+        description = "Stop after D, e.g. 30s or 5m (default: serve until interrupted).")
+    void duration(final String text)
+    {
+        durationNanos = CliSupport.duration(spec, "--duration", text);
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    @Override
+    public Integer call() throws Exception
+    {
+        final PrintWriter out = spec.commandLine().getOut();
+        final PrintWriter err = spec.commandLine().getErr();
+        final Bridge bridge = new Bridge();
+        final VxlanUplink uplink;
+        try
+        {
+            uplink = VxlanUplink.open(bridge, local, remote, vni);
+        }
+        catch (final RuntimeException ex)
+        {
+            err.println(spec.qualifiedName() + ": cannot bind " + local + ": " + ex.getMessage());
+            err.flush();
+            return PvioCommand.EXIT_FAILURE;
+        }
+        try (uplink; BridgedHost host = BridgedHost.start(bridge, mac, ip, echoPort, "host"))
+        {
+            final Thread hook = new Thread(stopped::countDown, "pvio-net-stop");
+            Runtime.getRuntime().addShutdownHook(hook);
+            CliSupport.printLine(out, "net: host " + Ipv4Host.formatIp(ip) + " on VXLAN " + vni + " (uplink " +
+                text(uplink.localAddress()) + " -> " + text(remote) + "), UDP echo on port " + echoPort + "; " +
+                (0 == durationNanos ? "Ctrl-C stops" : "stopping after --duration"));
+            CliSupport.serveUntilStopped(stopped, durationNanos, () -> true, () -> status(uplink, host), "net: ",
+                out);
+            try
+            {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            }
+            catch (final IllegalStateException ignore)
+            {
+                // the JVM is shutting down
+            }
+            CliSupport.printLine(out, "net: stopped; " + status(uplink, host));
+        }
+        return PvioCommand.EXIT_OK;
+    }
+
+    private static String status(final VxlanUplink uplink, final BridgedHost host)
+    {
+        final Ipv4Host stack = host.stack();
+        final StringBuilder drops = new StringBuilder();
+        for (final DropReason reason : DropReason.values())
+        {
+            if (stack.drops(reason) > 0)
+            {
+                drops.append(0 == drops.length() ? " (" : ", ").append(reason.name().toLowerCase(Locale.ROOT)
+                    .replace('_', ' ')).append(' ').append(stack.drops(reason));
+            }
+        }
+        long uplinkDrops = 0;
+        for (final VxlanUplink.Drop reason : VxlanUplink.Drop.values())
+        {
+            uplinkDrops += uplink.drops(reason);
+        }
+        return "uplink " + uplink.framesReceived() + " frames in, " + uplink.framesSent() + " out, " + uplinkDrops +
+            " dropped; host " + stack.arpReplies() + " ARP replies, " + stack.echoRepliesSent() + " pings answered, " +
+            stack.datagramsSent() + " datagrams echoed, frames dropped" + (0 == drops.length() ? ": none" :
+            drops.append(')'));
+    }
+
+    private static String text(final InetSocketAddress address)
+    {
+        return address.getAddress().getHostAddress() + ':' + address.getPort();
+    }
+
+    private InetSocketAddress endpoint(final String option, final String text)
+    {
+        final int colon = text.lastIndexOf(':');
+        final String expected = "ADDR:PORT with ADDR loopback or in 198.18.0.0/15, such as 127.0.0.1:4790";
+        // a dotted literal only, so nothing is looked up
+        if (colon <= 0 || colon == text.length() - 1 ||
+            !text.substring(0, colon).matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}"))
+        {
+            throw bad(option, text, expected);
+        }
+        final int port;
+        final InetAddress address;
+        try
+        {
+            port = Integer.parseInt(text.substring(colon + 1));
+            address = InetAddress.getByName(text.substring(0, colon));
+        }
+        catch (final NumberFormatException | UnknownHostException ex)
+        {
+            throw bad(option, text, expected);
+        }
+        if (port < 0 || port > 65535 || !VxlanUplink.isAllowed(address))
+        {
+            throw bad(option, text, expected);
+        }
+        return new InetSocketAddress(address, port);
+    }
+
+    private ParameterException bad(final String option, final String value, final String expected)
+    {
+        return CliSupport.badValue(spec, option, value, expected);
+    }
+}
