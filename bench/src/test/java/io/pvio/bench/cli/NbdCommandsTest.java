@@ -18,11 +18,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
+import io.pvio.bench.ExternalTools;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * {@code pvio nbd serve} and {@code pvio bench nbd}: argument checks, an image served to nbdcopy, and a short
@@ -39,7 +40,7 @@ class NbdCommandsTest
     @Test
     void serveExportsAnImageThatNbdcopyReadsBackUnchanged() throws Exception
     {
-        requireTool("/usr/bin/nbdcopy", "libnbd-bin");
+        ExternalTools.requireTool("/usr/bin/nbdcopy", "libnbd-bin");
         final Path image = directory.resolve("disk.img");
         final byte[] data = new byte[4 << 20];
         new Random(5).nextBytes(data);
@@ -91,8 +92,8 @@ class NbdCommandsTest
     @Test
     void benchComparesPvioWithNbdkitInOneRun()
     {
-        requireTool("/usr/bin/fio", "fio");
-        requireTool("/usr/bin/nbdkit", "nbdkit");
+        ExternalTools.requireTool("/usr/bin/fio", "fio");
+        ExternalTools.requireTool("/usr/bin/nbdkit", "nbdkit");
         assertEquals(PvioCommand.EXIT_OK, execute("bench", "nbd", "--runtime", "1s", "--rounds", "1", "--size",
             "16M", "--iodepth", "8"), err.toString());
         final String report = out.toString();
@@ -126,15 +127,6 @@ class NbdCommandsTest
         }
     }
 
-    private static void requireTool(final String path, final String pkg)
-    {
-        final boolean present = Files.isExecutable(Path.of(path));
-        if (!present && "1".equals(System.getenv("PVIO_REQUIRE_TOOLS")))
-        {
-            fail(path + " is not installed and PVIO_REQUIRE_TOOLS=1 (apt-get install " + pkg + ")");
-        }
-        assumeTrue(present, "needs " + path + " (apt-get install " + pkg + ")");
-    }
 
     private int execute(final String... args)
     {

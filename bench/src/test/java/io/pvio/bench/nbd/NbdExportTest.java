@@ -2,6 +2,7 @@ package io.pvio.bench.nbd;
 
 import io.pvio.backend.block.BlockBackOptions;
 import io.pvio.backend.block.FileBlockStore;
+import io.pvio.bench.ExternalTools;
 import io.pvio.bench.machine.PvDisk;
 import io.pvio.bench.machine.PvGuest;
 import io.pvio.bench.machine.PvMachine;
@@ -33,7 +34,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A guest's PV disk exported over NBD: Debian's nbdcopy, qemu-img and fio against it (every byte checked against the
@@ -85,7 +85,7 @@ class NbdExportTest
     @Test
     void nbdcopyCopiesAnImageInAndOutUnchanged() throws Exception
     {
-        requireTool("/usr/bin/nbdcopy", "libnbd-bin");
+        ExternalTools.requireTool("/usr/bin/nbdcopy", "libnbd-bin");
         final Path source = dir.resolve("source.img");
         final byte[] data = new byte[(int)DISK_BYTES];
         new Random(7).nextBytes(data);
@@ -104,7 +104,7 @@ class NbdExportTest
     @Test
     void qemuImgComparesAndConvertsThroughTheExport() throws Exception
     {
-        requireTool("/usr/bin/qemu-img", "qemu-utils");
+        ExternalTools.requireTool("/usr/bin/qemu-img", "qemu-utils");
         final Path source = dir.resolve("source.img");
         final byte[] data = new byte[(int)DISK_BYTES];
         new Random(9).nextBytes(data);
@@ -120,7 +120,7 @@ class NbdExportTest
     @Test
     void fioVerifiesRandomWritesThroughTheExport() throws Exception
     {
-        requireTool("/usr/bin/fio", "fio");
+        ExternalTools.requireTool("/usr/bin/fio", "fio");
         final String output = tool("fio", "--name=verify", "--ioengine=nbd", "--uri=" + uri(), "--rw=randwrite",
             "--bs=4k", "--iodepth=16", "--size=4M", "--verify=crc32c", "--do_verify=1", "--verify_fatal=1",
             "--verify_state_save=0");
@@ -308,15 +308,6 @@ class NbdExportTest
         return data;
     }
 
-    private static void requireTool(final String path, final String pkg)
-    {
-        final boolean present = Files.isExecutable(Path.of(path));
-        if (!present && "1".equals(System.getenv("PVIO_REQUIRE_TOOLS")))
-        {
-            fail(path + " is not installed and PVIO_REQUIRE_TOOLS=1 (apt-get install " + pkg + ")");
-        }
-        assumeTrue(present, "needs " + path + " (apt-get install " + pkg + ")");
-    }
 
     private static String tool(final String... command) throws IOException, InterruptedException
     {
