@@ -65,6 +65,7 @@ public final class NetFront implements AutoCloseable
     private static final int MAX_SLOTS = NetifDescriptor.NR_SLOTS_MIN;
     private static final int REASSEMBLY_BYTES = MAX_SLOTS * PAGE;
     private static final int TX_HEADROOM = 64;
+    private static final int RX_REFILL_BATCH = 16;
 
     private final Domain domain;
     private final GrantTable grants;
@@ -113,6 +114,7 @@ public final class NetFront implements AutoCloseable
     private int txFreeCount;
     private int txPages;
     private boolean txOpen;
+    private volatile String txViolation;
 
     // receive side, under rxLock
     private final Object rxLock = new Object();
@@ -275,6 +277,7 @@ public final class NetFront implements AutoCloseable
      */
     public boolean transmit(final DirectBuffer frame, final int offset, final int length)
     {
+        final boolean queued;
         synchronized (txLock)
         {
             singleBuffer[0] = frame;
@@ -282,13 +285,15 @@ public final class NetFront implements AutoCloseable
             singleLength[0] = length;
             try
             {
-                return transmitLocked(singleBuffer, singleOffset, singleLength, 1);
+                queued = transmitLocked(singleBuffer, singleOffset, singleLength, 1);
             }
             finally
             {
                 singleBuffer[0] = null;
             }
         }
+        reportTxViolation();
+        return queued;
     }
 
     /**
@@ -305,9 +310,21 @@ public final class NetFront implements AutoCloseable
      */
     public boolean transmit(final DirectBuffer[] buffers, final int[] offsets, final int[] lengths, final int count)
     {
+        final boolean queued;
         synchronized (txLock)
         {
-            return transmitLocked(buffers, offsets, lengths, count);
+            queued = transmitLocked(buffers, offsets, lengths, count);
+        }
+        reportTxViolation();
+        return queued;
+    }
+
+    private void reportTxViolation()
+    {
+        final String violation = txViolation;
+        if (null != violation)
+        {
+            onBroken(violation);
         }
     }
 
@@ -371,8 +388,28 @@ public final class NetFront implements AutoCloseable
         final FrontRing ring = txRing;
         if (ring.freeRequests() < slots || txFreeCount < slots)
         {
-            counters.add(NetFrontCounters.TX_BUSY, 1);
-            return false;
+            // reclaim what the back end has answered since the last event (the receive path may be transmitting
+            // from a long pass, before the event handler comes back to the transmit ring)
+            String violation;
+            try
+            {
+                violation = reapTx();
+            }
+            catch (final RingProtocolException ex)
+            {
+                violation = ex.getMessage();
+            }
+            if (null != violation)
+            {
+                txOpen = false;
+                txViolation = violation;
+                return false;
+            }
+            if (ring.freeRequests() < slots || txFreeCount < slots)
+            {
+                counters.add(NetFrontCounters.TX_BUSY, 1);
+                return false;
+            }
         }
         // copy and grant every fragment first: claimed ring slots cannot be given back
         int made = 0;
@@ -573,6 +610,11 @@ public final class NetFront implements AutoCloseable
                 continue;
             }
             completeFrame(id);
+            if (rxFreeCount >= RX_REFILL_BATCH)
+            {
+                // refill while the back end keeps producing: a long pass must not hold every buffer it consumed
+                postRx();
+            }
         }
         return null;
     }
