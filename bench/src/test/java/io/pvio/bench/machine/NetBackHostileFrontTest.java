@@ -143,6 +143,55 @@ class NetBackHostileFrontTest
     }
 
     @Test
+    void aReceiveProducerIndexBeyondTheRingCutsOffOnlyThatVif()
+    {
+        try (NetRig rig = new NetRig(16_384))
+        {
+            final NetRig.Vif a = rig.plug("a", 1, new NetFrontOptions());
+            final NetRig.Vif b = rig.plug("b", 2, new NetFrontOptions());
+            try (RawNetFront hostile = new RawNetFront(rig.machine, rig.machine.createGuest("hostile", 512),
+                rig.bridge))
+            {
+                hostile.forceRxRequestProducer(5000);
+                a.send(NetRig.frame(0xFFFF_FFFF_FFFFL, a.mac(), 60, 1)); // flooded to the hostile vif too
+                hostile.awaitBack(XenbusState.CLOSING);
+                final String reason = hostile.back.disconnectReason();
+                assertTrue(reason.contains("rx ring: REQUEST_PRODUCER_OVERFLOW: req_prod=5000"), reason);
+                assertEquals(0, hostile.guest.grantTable().mappingCount());
+                exchange(a, b, 20, 0);
+            }
+        }
+    }
+
+    @Test
+    void aBadReceiveGrantGetsAnErrorStatusAndTheVifCarriesOn()
+    {
+        try (NetRig rig = new NetRig(16_384))
+        {
+            final NetRig.Vif a = rig.plug("a", 1, new NetFrontOptions());
+            try (RawNetFront hostile = new RawNetFront(rig.machine, rig.machine.createGuest("hostile", 512),
+                rig.bridge))
+            {
+                hostile.postRx(3, 300);
+                a.send(NetRig.frame(0xFFFF_FFFF_FFFFL, a.mac(), 60, 1));
+                NetRig.await(() -> 1 == hostile.back.counters().rxErrorsGrant(), "the failed copy counted");
+                NetRig.await(() -> 1 == hostile.rx.unconsumedResponses(), "the error response");
+                assertEquals(XenbusState.CONNECTED, hostile.back.state());
+                assertNull(hostile.back.disconnectReason());
+                // a good buffer then receives the next frame
+                final long gfn = hostile.guest.pageAllocator().allocate();
+                hostile.postRx(4, hostile.grant(gfn, false));
+                final byte[] frame = NetRig.frame(0xFFFF_FFFF_FFFFL, a.mac(), 300, 2);
+                a.send(frame);
+                NetRig.await(() -> 1 == hostile.back.counters().rxFrames(), "the frame copied");
+                final byte[] got = new byte[300];
+                hostile.guest.guestFrame(gfn).getBytes(0, got);
+                assertArrayEquals(frame, got);
+            }
+        }
+    }
+
+    @Test
     void aFuzzingFrontEndCannotDisturbTwoVerifiedGuests()
     {
         final Random random = new Random(12);
@@ -222,7 +271,7 @@ class NetBackHostileFrontTest
         }
     }
 
-    /** The next {@code count} frames {@code vif} receives from {@code source}; frames of others are skipped. */
+    /** The next {@code count} unicast frames {@code vif} receives from {@code source}; others are skipped. */
     static List<byte[]> collect(final NetRig.Vif vif, final long source, final int count)
     {
         final List<byte[]> out = new ArrayList<>();
@@ -231,7 +280,7 @@ class NetBackHostileFrontTest
             byte[] frame;
             while (out.size() < count && null != (frame = vif.received.poll()))
             {
-                if (NetRig.source(frame) == source)
+                if (NetRig.source(frame) == source && 0 == (frame[0] & 1))
                 {
                     out.add(frame);
                 }

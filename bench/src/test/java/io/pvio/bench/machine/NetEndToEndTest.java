@@ -79,6 +79,31 @@ class NetEndToEndTest
     }
 
     @Test
+    void theHandshakeWritesXensKeys()
+    {
+        try (NetRig rig = new NetRig(16_384))
+        {
+            final NetRig.Vif a = rig.plug("a", 1, new NetFrontOptions());
+            final String front = a.device.frontendPath() + '/';
+            final String back = a.device.backendPath() + '/';
+            final var xs = rig.machine.toolstack();
+            for (final String key : new String[] { "tx-ring-ref", "rx-ring-ref", "event-channel" })
+            {
+                assertTrue(Long.parseLong(xs.readString(front + key)) > 0, key);
+            }
+            assertEquals("1", xs.readString(front + "request-rx-copy"));
+            assertEquals("1", xs.readString(front + "feature-rx-notify"));
+            assertEquals("1", xs.readString(front + "feature-sg"));
+            assertEquals("4", xs.readString(front + "state"));
+            assertEquals("1", xs.readString(back + "feature-sg"));
+            assertEquals("1", xs.readString(back + "feature-rx-copy"));
+            assertEquals("0", xs.readString(back + "feature-split-event-channels"));
+            assertEquals("1", xs.readString(back + "multi-queue-max-queues"));
+            assertEquals("4", xs.readString(back + "state"));
+        }
+    }
+
+    @Test
     void aFrameGivenInPiecesGoesOutAsOneFrame()
     {
         try (NetRig rig = new NetRig(16_384))

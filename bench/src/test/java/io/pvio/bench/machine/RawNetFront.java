@@ -126,6 +126,22 @@ final class RawNetFront implements AutoCloseable
         guest.hypercalls().eventChannelOp().send(port);
     }
 
+    /** Posts one receive buffer request (id, gref) and pushes it. */
+    void postRx(final int id, final int gref)
+    {
+        final int slot = rx.claimRequest();
+        final UnsafeBuffer buffer = (UnsafeBuffer)rx.buffer();
+        buffer.putShort(slot + NetifDescriptor.RxRequest.ID_OFFSET, (short)id);
+        buffer.putInt(slot + NetifDescriptor.RxRequest.GREF_OFFSET, gref);
+        rx.pushRequests();
+    }
+
+    /** Overwrites the receive ring's shared {@code req_prod}. */
+    void forceRxRequestProducer(final int value)
+    {
+        rx.buffer().putIntVolatile(SharedRingDescriptor.REQ_PROD_OFFSET, value);
+    }
+
     /** Responses the back end published that this end has not consumed; consumes them. */
     int drainResponses()
     {
