@@ -607,8 +607,9 @@ final class NetbackQueue implements VcpuTask, IdleStrategy, BridgePort
                 final short status = batch.status(i);
                 if (GrantStatus.OKAY != status)
                 {
-                    return malformed(fragId[0], "bad grant reference " + Integer.toUnsignedString((int)batch.source(i)) +
-                        ": grant copy failed with " + GrantStatus.name(status));
+                    return malformed(fragId[0], "bad grant reference " +
+                        Integer.toUnsignedString((int)batch.source(i)) + ": grant copy failed with " +
+                        GrantStatus.name(status));
                 }
             }
         }

@@ -174,7 +174,8 @@ class NetEndToEndTest
             {
                 a.send(NetRig.frame(starved.mac(), a.mac(), 1514, i));
             }
-            NetRig.await(() -> base + 500 <= starved.back.counters().rxDroppedNoBuffer(), "500 drops at the starved vif");
+            NetRig.await(() -> base + 500 <= starved.back.counters().rxDroppedNoBuffer(),
+                "500 drops at the starved vif");
             assertEquals(base + 500, starved.back.counters().rxDroppedNoBuffer(), starved.back.counters().toString());
             assertEquals(0, starved.receivedCount.get());
             assertEquals(500, a.back.counters().txFrames(), "the sender was never held up");
