@@ -271,7 +271,7 @@ class NetBackHostileFrontTest
         }
     }
 
-    /** The next {@code count} unicast frames {@code vif} receives from {@code source}; others are skipped. */
+    /** The next {@code count} frames {@code vif} receives from {@code source} to itself; others are skipped. */
     static List<byte[]> collect(final NetRig.Vif vif, final long source, final int count)
     {
         final List<byte[]> out = new ArrayList<>();
@@ -280,7 +280,7 @@ class NetBackHostileFrontTest
             byte[] frame;
             while (out.size() < count && null != (frame = vif.received.poll()))
             {
-                if (NetRig.source(frame) == source && 0 == (frame[0] & 1))
+                if (NetRig.source(frame) == source && NetRig.destination(frame) == vif.mac())
                 {
                     out.add(frame);
                 }

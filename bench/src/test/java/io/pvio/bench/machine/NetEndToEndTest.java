@@ -234,4 +234,25 @@ class NetEndToEndTest
             assertFalse(a.back.isConnected());
         }
     }
+
+    @Test
+    void aDestroyedGuestsVifIsUnpluggedAndTheOthersCarryOn()
+    {
+        try (NetRig rig = new NetRig(16_384))
+        {
+            final NetRig.Vif a = rig.plug("a", 1, new NetFrontOptions());
+            final NetRig.Vif b = rig.plug("b", 2, new NetFrontOptions());
+            final NetRig.Vif doomed = rig.plug("doomed", 3, new NetFrontOptions());
+            NetBackHostileFrontTest.exchange(a, doomed, 10, 0);
+            doomed.guest.destroy();
+            doomed.device.removeFrontend(rig.machine.toolstack());
+            NetRig.await(() -> XenbusState.CLOSED == doomed.back.state(), "the back end closed");
+            assertEquals(-1, doomed.back.bridgePort(), "unplugged from the bridge");
+            assertFalse(doomed.back.isConnected());
+            // frames to the dead guest's MAC are flooded to the ports left, and a and b go on
+            a.send(NetRig.frame(doomed.mac(), a.mac(), 60, 5));
+            NetBackHostileFrontTest.exchange(a, b, 20, 100);
+            assertEquals(0, a.back.counters().protocolViolations() + b.back.counters().protocolViolations());
+        }
+    }
 }

@@ -88,8 +88,18 @@ final class NetRig implements AutoCloseable
 
     static long source(final byte[] frame)
     {
+        return macAt(frame, 6);
+    }
+
+    static long destination(final byte[] frame)
+    {
+        return macAt(frame, 0);
+    }
+
+    private static long macAt(final byte[] frame, final int offset)
+    {
         long mac = 0;
-        for (int i = 6; i < 12; i++)
+        for (int i = offset; i < offset + 6; i++)
         {
             mac = (mac << 8) | (frame[i] & 0xFF);
         }
