@@ -11,6 +11,7 @@ import io.pvio.frontend.net.NetFrontOptions;
 import io.pvio.frontend.net.NetFrontState;
 import io.pvio.hypervisor.Domain;
 import io.pvio.hypervisor.event.PortState;
+import io.pvio.hypervisor.xenstore.XenStoreConnection;
 import io.pvio.hypervisor.xenstore.XenbusState;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -86,7 +87,7 @@ class NetEndToEndTest
             final NetRig.Vif a = rig.plug("a", 1, new NetFrontOptions());
             final String front = a.device.frontendPath() + '/';
             final String back = a.device.backendPath() + '/';
-            final var xs = rig.machine.toolstack();
+            final XenStoreConnection xs = rig.machine.toolstack();
             for (final String key : new String[] { "tx-ring-ref", "rx-ring-ref", "event-channel" })
             {
                 assertTrue(Long.parseLong(xs.readString(front + key)) > 0, key);

@@ -13,6 +13,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import io.pvio.frontend.net.NetFront;
 import io.pvio.frontend.net.NetFrontOptions;
 import io.pvio.frontend.net.NetFrontState;
+import io.pvio.hypervisor.grant.GrantTableOps;
 import io.pvio.hypervisor.xenstore.XenStoreConnection;
 import io.pvio.hypervisor.xenstore.XenbusDevice;
 import io.pvio.hypervisor.xenstore.XenbusState;
@@ -134,7 +135,7 @@ class NetFrontHostileBackTest
                 Thread.onSpinWait();
             }
             final int frontId = device.frontendDomid();
-            final var grants = machine.dom0().hypercalls().grantTableOp();
+            final GrantTableOps grants = machine.dom0().hypercalls().grantTableOp();
             final UnsafeBuffer view = new UnsafeBuffer(0, 0);
             handles[0] = grants.map(frontId, Integer.parseInt(read(front + "tx-ring-ref")), false, view);
             txBuffer = new UnsafeBuffer(view.addressOffset(), 4096);
@@ -217,7 +218,7 @@ class NetFrontHostileBackTest
                 return;
             }
             closed = true;
-            final var grants = machine.dom0().hypercalls().grantTableOp();
+            final GrantTableOps grants = machine.dom0().hypercalls().grantTableOp();
             if (null != tx)
             {
                 grants.unmap(handles[0]);

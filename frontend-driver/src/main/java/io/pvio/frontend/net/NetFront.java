@@ -102,6 +102,7 @@ public final class NetFront implements AutoCloseable
     private final long[] txGfn = new long[RING_SIZE];
     private final int[] txRef = new int[RING_SIZE];
     private final boolean[] txInFlight = new boolean[RING_SIZE];
+    private final boolean[] txLeaked = new boolean[RING_SIZE];
     private final int[] txFreeIds = new int[RING_SIZE];
     private final int[] txPieceRefs = new int[MAX_SLOTS];
     private final int[] txPieceIds = new int[MAX_SLOTS];
@@ -122,6 +123,7 @@ public final class NetFront implements AutoCloseable
     private final long[] rxGfn;
     private final int[] rxRef;
     private final boolean[] rxPosted;
+    private final boolean[] rxLeaked;
     private final int[] rxFree;
     private final UnsafeBuffer rxResponse = new UnsafeBuffer(new byte[RxResponse.LENGTH]);
     private final UnsafeBuffer rxPage = new UnsafeBuffer(0, 0);
@@ -153,6 +155,7 @@ public final class NetFront implements AutoCloseable
         this.rxGfn = new long[Math.max(1, rxBuffers)];
         this.rxRef = new int[Math.max(1, rxBuffers)];
         this.rxPosted = new boolean[Math.max(1, rxBuffers)];
+        this.rxLeaked = new boolean[Math.max(1, rxBuffers)];
         this.rxFree = new int[Math.max(1, rxBuffers)];
         this.reassembly = new UnsafeBuffer(new byte[REASSEMBLY_BYTES]);
         this.thread = new Thread(this::run, "xenbus-netfront-d" + guest.id() + '-' + devid);
@@ -498,7 +501,7 @@ public final class NetFront implements AutoCloseable
             if (!grants.endAccess(txRef[id]))
             {
                 counters.add(NetFrontCounters.LEAKED_PAGES, 1);
-                txPages--;
+                txLeaked[id] = true; // the back end may still write it: never reuse or free the page
                 return "tx grant " + txRef[id] + " still in use by the back end after its response";
             }
             counters.add(NetFrontCounters.TX_GRANTS_ENDED, 1);
@@ -564,6 +567,7 @@ public final class NetFront implements AutoCloseable
             if (!grants.endAccess(rxRef[id]))
             {
                 counters.add(NetFrontCounters.LEAKED_PAGES, 1);
+                rxLeaked[id] = true;
                 return "rx grant " + rxRef[id] + " still in use by the back end after its response";
             }
             counters.add(NetFrontCounters.RX_GRANTS_ENDED, 1);
@@ -949,11 +953,10 @@ public final class NetFront implements AutoCloseable
                     txInFlight[id] = false;
                     free = endGrant(txRef[id], NetFrontCounters.TX_GRANTS_ENDED);
                 }
-                if (free && txGfn[id] > 0)
+                if (free && id < txPages && !txLeaked[id])
                 {
                     domain.pageAllocator().free(txGfn[id]);
                 }
-                txGfn[id] = 0;
             }
             txFreeCount = 0;
             txPages = 0;
@@ -969,7 +972,7 @@ public final class NetFront implements AutoCloseable
                     rxPosted[id] = false;
                     free = endGrant(rxRef[id], NetFrontCounters.RX_GRANTS_ENDED);
                 }
-                if (free)
+                if (free && !rxLeaked[id])
                 {
                     domain.pageAllocator().free(rxGfn[id]);
                 }
