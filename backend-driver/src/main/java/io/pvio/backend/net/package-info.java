@@ -1,5 +1,5 @@
 /**
- * dom0's network side: the learning {@link io.pvio.backend.net.Bridge} that joins netback vifs, emulated NICs and the
- * uplink.
+ * dom0's network side: netback ({@link io.pvio.backend.net.NetBack}), one per guest vif, and the learning
+ * {@link io.pvio.backend.net.Bridge} that joins the vifs, emulated NICs and the uplink.
  */
 package io.pvio.backend.net;

@@ -6,6 +6,16 @@ package io.pvio.ring.netif;
  */
 public final class NetifXenbusKeys
 {
+    /** The device type, the {@code <type>} element of both directories. */
+    public static final String DEVICE_TYPE = "vif";
+    /** Back end: the front end's directory. */
+    public static final String FRONTEND = "frontend";
+    /** Back end: the front end's domain id. */
+    public static final String FRONTEND_ID = "frontend-id";
+    /** Front end: the back end's directory. */
+    public static final String BACKEND = "backend";
+    /** Front end: the back end's domain id. */
+    public static final String BACKEND_ID = "backend-id";
     /** Front end: the grant of the transmit ring's page. */
     public static final String TX_RING_REF = "tx-ring-ref";
     /** Front end: the grant of the receive ring's page. */
@@ -22,8 +32,14 @@ public final class NetifXenbusKeys
     public static final String MULTI_QUEUE_NUM_QUEUES = "multi-queue-num-queues";
     /** Back end: the most queues it offers. */
     public static final String MULTI_QUEUE_MAX_QUEUES = "multi-queue-max-queues";
-    /** Back end: whether it accepts packets in several slots (scatter-gather). */
+    /** Front end: 1 when it notifies the back end after posting receive buffers. */
+    public static final String FEATURE_RX_NOTIFY = "feature-rx-notify";
+    /** Back end: whether it can flip pages into the front end (obsolete; pvio writes 0). */
+    public static final String FEATURE_RX_FLIP = "feature-rx-flip";
+    /** Either end: whether it accepts packets in several slots (scatter-gather). */
     public static final String FEATURE_SG = "feature-sg";
+    /** Toolstack: the interface's MTU, 1500 when absent. */
+    public static final String MTU = "mtu";
     /** Back end: whether it can use separate transmit and receive event channels. */
     public static final String FEATURE_SPLIT_EVENT_CHANNELS = "feature-split-event-channels";
     /** Back end: whether it supports copying received packets. */

@@ -1,0 +1,232 @@
+package io.pvio.backend.net;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * Live counters of one netback vif, summed over every connection it has had. Each writer counts in a slab of its own
+ * (the transmit agent in one, the receive path, serialised by its lock, in another, the xenbus thread in a third),
+ * with opaque stores and no fence on the hot path; any thread reads them with opaque loads, so a reader sees every
+ * counter move forward, possibly a few increments late.
+ */
+public final class NetBackCounters
+{
+    static final int TX_FRAMES = 0;
+    static final int TX_BYTES = 1;
+    static final int TX_SLOTS = 2;
+    static final int RX_FRAMES = 3;
+    static final int RX_BYTES = 4;
+    static final int RX_SLOTS = 5;
+    static final int RX_DROPPED_NO_BUFFER = 6;
+    static final int RX_DROPPED_NO_SG = 7;
+    static final int RX_ERRORS_GRANT = 8;
+    static final int GRANT_COPIES = 9;
+    static final int NOTIFICATIONS_SENT = 10;
+    static final int NOTIFICATIONS_RECEIVED = 11;
+    static final int PROTOCOL_VIOLATIONS = 12;
+    static final int GRANT_MAPS = 13;
+    static final int GRANT_UNMAPS = 14;
+    static final int COUNT = 15;
+
+    // 16 longs of padding on each side keep two writers' counters off each other's cache lines
+    private static final int PAD = 16;
+    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(long[].class);
+
+    private final CopyOnWriteArrayList<long[]> slabs = new CopyOnWriteArrayList<>();
+
+    NetBackCounters()
+    {
+    }
+
+    long[] newSlab()
+    {
+        final long[] slab = new long[PAD + COUNT + PAD];
+        slabs.add(slab);
+        return slab;
+    }
+
+    static void add(final long[] slab, final int counter, final long delta)
+    {
+        final int index = PAD + counter;
+        SLOT.setOpaque(slab, index, (long)SLOT.getOpaque(slab, index) + delta);
+    }
+
+    /**
+     * Adds from any thread; for counters written by more than one thread.
+     */
+    static void addShared(final long[] slab, final int counter, final long delta)
+    {
+        SLOT.getAndAdd(slab, PAD + counter, delta);
+    }
+
+    private long sum(final int counter)
+    {
+        long total = 0;
+        for (final long[] slab : slabs)
+        {
+            total += (long)SLOT.getOpaque(slab, PAD + counter);
+        }
+        return total;
+    }
+
+    /**
+     * Frames the guest transmitted that passed every check and went into the bridge.
+     *
+     * @return the count.
+     */
+    public long txFrames()
+    {
+        return sum(TX_FRAMES);
+    }
+
+    /**
+     * Bytes of {@link #txFrames()}, Ethernet headers included.
+     *
+     * @return the count.
+     */
+    public long txBytes()
+    {
+        return sum(TX_BYTES);
+    }
+
+    /**
+     * Transmit ring slots consumed (fragments and extra-info slots).
+     *
+     * @return the count.
+     */
+    public long txSlots()
+    {
+        return sum(TX_SLOTS);
+    }
+
+    /**
+     * Frames copied into the guest's posted receive buffers.
+     *
+     * @return the count.
+     */
+    public long rxFrames()
+    {
+        return sum(RX_FRAMES);
+    }
+
+    /**
+     * Bytes of {@link #rxFrames()}.
+     *
+     * @return the count.
+     */
+    public long rxBytes()
+    {
+        return sum(RX_BYTES);
+    }
+
+    /**
+     * Receive buffers filled (a frame larger than a page takes several).
+     *
+     * @return the count.
+     */
+    public long rxSlots()
+    {
+        return sum(RX_SLOTS);
+    }
+
+    /**
+     * Frames for the guest dropped because it had not posted enough receive buffers.
+     *
+     * @return the count.
+     */
+    public long rxDroppedNoBuffer()
+    {
+        return sum(RX_DROPPED_NO_BUFFER);
+    }
+
+    /**
+     * Frames for the guest dropped because they need several buffers and the guest did not ask for
+     * {@code feature-sg}.
+     *
+     * @return the count.
+     */
+    public long rxDroppedNoSg()
+    {
+        return sum(RX_DROPPED_NO_SG);
+    }
+
+    /**
+     * Frames for the guest whose copy into a posted buffer failed (a bad receive grant); answered with an error.
+     *
+     * @return the count.
+     */
+    public long rxErrorsGrant()
+    {
+        return sum(RX_ERRORS_GRANT);
+    }
+
+    /**
+     * {@code GNTTABOP_copy} operations run, transmit and receive.
+     *
+     * @return the count.
+     */
+    public long grantCopies()
+    {
+        return sum(GRANT_COPIES);
+    }
+
+    /**
+     * Events sent to the front end.
+     *
+     * @return the count.
+     */
+    public long notificationsSent()
+    {
+        return sum(NOTIFICATIONS_SENT);
+    }
+
+    /**
+     * Events received from the front end.
+     *
+     * @return the count.
+     */
+    public long notificationsReceived()
+    {
+        return sum(NOTIFICATIONS_RECEIVED);
+    }
+
+    /**
+     * Times the front end was refused or cut off for breaking the protocol.
+     *
+     * @return the count.
+     */
+    public long protocolViolations()
+    {
+        return sum(PROTOCOL_VIOLATIONS);
+    }
+
+    /**
+     * Grant maps (the two ring pages of each connection).
+     *
+     * @return the count.
+     */
+    public long grantMaps()
+    {
+        return sum(GRANT_MAPS);
+    }
+
+    /**
+     * Grant unmaps.
+     *
+     * @return the count.
+     */
+    public long grantUnmaps()
+    {
+        return sum(GRANT_UNMAPS);
+    }
+
+    @Override
+    public String toString()
+    {
+        return "NetBackCounters{txFrames=" + txFrames() + ", txBytes=" + txBytes() + ", rxFrames=" + rxFrames() +
+            ", rxBytes=" + rxBytes() + ", rxDroppedNoBuffer=" + rxDroppedNoBuffer() + ", grantCopies=" +
+            grantCopies() + ", notificationsSent=" + notificationsSent() + ", notificationsReceived=" +
+            notificationsReceived() + ", protocolViolations=" + protocolViolations() + '}';
+    }
+}
