@@ -7,13 +7,18 @@ import java.net.UnknownHostException;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import io.pvio.backend.net.Bridge;
 import io.pvio.backend.net.VxlanUplink;
-import io.pvio.bench.net.BridgedHost;
+import io.pvio.bench.machine.PvGuest;
+import io.pvio.bench.machine.PvMachine;
+import io.pvio.bench.machine.PvVif;
 import io.pvio.frontend.inet.DropReason;
 import io.pvio.frontend.inet.Ipv4Host;
+import io.pvio.frontend.inet.UdpHandler;
+import io.pvio.frontend.net.NetFront;
+import io.pvio.frontend.net.NetFrontOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -21,15 +26,17 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code pvio net serve}: dom0's learning bridge with a VXLAN uplink on loopback and one host (pvio's IPv4 stack:
- * ARP, ping, UDP echo) on a port of its own, until interrupted or for {@code --duration}.
+ * {@code pvio net serve}: boots a machine with one para guest whose vif (netfront, netback) is a port of dom0's
+ * learning bridge, beside a VXLAN uplink; the guest runs pvio's IPv4 stack (ARP, ping, UDP echo) on its vCPU. Until
+ * interrupted or for {@code --duration}.
  */
 @Command(
     name = "serve",
     description = {
-        "Run dom0's learning bridge with a VXLAN (RFC 7348) uplink on loopback and a host with pvio's IPv4 stack " +
-            "on the bridge: it answers ARP and ping, and echoes UDP on --echo-port. A Linux vxlan interface " +
-            "whose remote is --local joins the LAN.",
+        "Boot a machine with one para guest whose vif (netfront in the guest, netback in dom0) is a port of " +
+            "dom0's learning bridge, beside a VXLAN (RFC 7348) uplink; the guest runs pvio's IPv4 stack on its " +
+            "vCPU: it answers ARP and ping, and echoes UDP on --echo-port. A Linux vxlan interface whose remote " +
+            "is --local joins the LAN.",
         "",
         "Runs until interrupted (Ctrl-C) or for --duration."},
     footer = {
@@ -49,6 +56,10 @@ import picocli.CommandLine.Spec;
         "Exit status: 0 served and stopped; 1 the uplink could not start; 2 bad arguments."})
 final class NetServeCommand implements Callable<Integer>
 {
+    private static final int MACHINE_FRAMES = (int)((256L << 20) / 4096);
+    private static final int DOM0_FRAMES = (int)((64L << 20) / 4096);
+    private static final int GUEST_FRAMES = (int)((64L << 20) / 4096);
+
     @Spec
     private CommandSpec spec;
 
@@ -96,7 +107,7 @@ final class NetServeCommand implements Callable<Integer>
         names = "--ip",
         order = 4,
         paramLabel = "A.B.C.D",
-        description = "The host's address (default: 198.18.0.2).")
+        description = "The guest's address (default: 198.18.0.2).")
     void ip(final String text)
     {
         try
@@ -113,7 +124,7 @@ final class NetServeCommand implements Callable<Integer>
         names = "--mac",
         order = 5,
         paramLabel = "MAC",
-        description = "The host's MAC address, six hex pairs, unicast (default: 00:16:3e:00:00:02).")
+        description = "The guest's MAC address, six hex pairs, unicast (default: 00:16:3e:00:00:02).")
     void mac(final String text)
     {
         final String[] parts = text.split(":", -1);
@@ -171,15 +182,29 @@ final class NetServeCommand implements Callable<Integer>
             err.flush();
             return PvioCommand.EXIT_FAILURE;
         }
-        try (uplink; BridgedHost host = BridgedHost.start(bridge, mac, ip, echoPort, "host"))
+        try (uplink; PvMachine machine = PvMachine.start(MACHINE_FRAMES, DOM0_FRAMES))
         {
+            final PvGuest guest = machine.createGuest("net-guest", GUEST_FRAMES);
+            final AtomicReference<NetFront> device = new AtomicReference<>();
+            final Ipv4Host host = new Ipv4Host(mac, ip, (frame, offset, length) ->
+            {
+                final NetFront front = device.get();
+                return null != front && front.transmit(frame, offset, length);
+            });
+            final UdpHandler echo = (h, sourceIp, sourcePort, payload, offset, length) ->
+                h.sendUdp(sourceIp, echoPort, sourcePort, payload, offset, length);
+            host.bindUdp(echoPort, echo);
+            // the stack runs in the guest: netfront hands it each frame on the guest's vCPU, and it answers there
+            final PvVif vif = machine.attachVif(guest, bridge, 0, macText(mac), new NetFrontOptions(), host::receive);
+            device.set(vif.front());
             final Thread hook = new Thread(stopped::countDown, "pvio-net-stop");
             Runtime.getRuntime().addShutdownHook(hook);
-            CliSupport.printLine(out, "net: host " + Ipv4Host.formatIp(ip) + " on VXLAN " + vni + " (uplink " +
-                text(uplink.localAddress()) + " -> " + text(remote) + "), UDP echo on port " + echoPort + "; " +
+            CliSupport.printLine(out, "net: guest " + Ipv4Host.formatIp(ip) + " (" + macText(mac) + ", " + vif +
+                ") on VXLAN " + vni + " (uplink " + text(uplink.localAddress()) + " -> " + text(remote) +
+                "), UDP echo on port " + echoPort + "; " +
                 (0 == durationNanos ? "Ctrl-C stops" : "stopping after --duration"));
-            CliSupport.serveUntilStopped(stopped, durationNanos, () -> true, () -> status(uplink, host), "net: ",
-                out);
+            CliSupport.serveUntilStopped(stopped, durationNanos, () -> vif.back().isConnected(),
+                () -> status(uplink, host, vif), "net: ", out);
             try
             {
                 Runtime.getRuntime().removeShutdownHook(hook);
@@ -188,14 +213,23 @@ final class NetServeCommand implements Callable<Integer>
             {
                 // the JVM is shutting down
             }
-            CliSupport.printLine(out, "net: stopped; " + status(uplink, host));
+            CliSupport.printLine(out, "net: stopped; " + status(uplink, host, vif));
         }
         return PvioCommand.EXIT_OK;
     }
 
-    private static String status(final VxlanUplink uplink, final BridgedHost host)
+    private static String macText(final long mac)
     {
-        final Ipv4Host stack = host.stack();
+        final StringBuilder text = new StringBuilder(17);
+        for (int shift = 40; shift >= 0; shift -= 8)
+        {
+            text.append(String.format("%02x", mac >>> shift & 0xFF)).append(0 == shift ? "" : ":");
+        }
+        return text.toString();
+    }
+
+    private static String status(final VxlanUplink uplink, final Ipv4Host stack, final PvVif vif)
+    {
         final StringBuilder drops = new StringBuilder();
         for (final DropReason reason : DropReason.values())
         {
@@ -211,7 +245,8 @@ final class NetServeCommand implements Callable<Integer>
             uplinkDrops += uplink.drops(reason);
         }
         return "uplink " + uplink.framesReceived() + " frames in, " + uplink.framesSent() + " out, " + uplinkDrops +
-            " dropped; host " + stack.arpReplies() + " ARP replies, " + stack.echoRepliesSent() + " pings answered, " +
+            " dropped; " + vif + " " + vif.front().counters().rxFrames() + " frames received, " +
+            vif.front().counters().txFrames() + " sent; guest " + stack.arpReplies() + " ARP replies, " + stack.echoRepliesSent() + " pings answered, " +
             stack.datagramsSent() + " datagrams echoed, frames dropped" + (0 == drops.length() ? ": none" :
             drops.append(')'));
     }

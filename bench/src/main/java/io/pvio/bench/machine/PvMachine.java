@@ -7,7 +7,10 @@ import java.util.concurrent.TimeUnit;
 
 import io.pvio.backend.block.BlockBackOptions;
 import io.pvio.backend.block.BlockStore;
+import io.pvio.backend.net.Bridge;
 import io.pvio.frontend.block.BlockFrontOptions;
+import io.pvio.frontend.net.NetFrontOptions;
+import io.pvio.frontend.net.NetReceiver;
 import io.pvio.hypervisor.Domain;
 import io.pvio.hypervisor.Hypervisor;
 import io.pvio.hypervisor.grant.GrantTable;
@@ -48,6 +51,7 @@ public final class PvMachine implements AutoCloseable
     private final CreditScheduler scheduler;
     private final DomainThread dom0Thread;
     private final List<PvGuest> guests = new ArrayList<>();
+    private final List<PvVif> vifs = new ArrayList<>();
     private boolean closed;
 
     private PvMachine(final Hypervisor hypervisor, final MachineOptions options)
@@ -272,6 +276,33 @@ public final class PvMachine implements AutoCloseable
     }
 
     /**
+     * Plugs a virtual network interface into a guest: the toolstack writes both XenStore directories with the
+     * vif's MAC, dom0 starts netback as a port of {@code bridge}, the guest starts netfront, and this call waits
+     * until both are connected. The machine unplugs it on close if the caller has not.
+     *
+     * @param guest    the guest.
+     * @param bridge   dom0's bridge the vif joins.
+     * @param devid    the vif's number in the guest (0 is eth0).
+     * @param mac      its MAC address, such as {@code 00:16:3e:00:00:02}.
+     * @param options  netfront's options.
+     * @param receiver told about each frame the guest receives, on the guest's event loop.
+     * @return the connected vif.
+     * @throws IllegalStateException if the handshake does not complete in {@value #CONNECT_TIMEOUT_SECONDS} s.
+     */
+    public PvVif attachVif(
+        final PvGuest guest, final Bridge bridge, final int devid, final String mac, final NetFrontOptions options,
+        final NetReceiver receiver)
+    {
+        checkOpen();
+        final PvVif vif = new PvVif(this, guest, bridge, devid, mac, options, receiver);
+        synchronized (vifs)
+        {
+            vifs.add(vif);
+        }
+        return vif;
+    }
+
+    /**
      * Closes every disk, destroys every guest, stops every domain thread and frees the machine memory. Idempotent.
      */
     @Override
@@ -283,6 +314,20 @@ public final class PvMachine implements AutoCloseable
         }
         closed = true;
         RuntimeException failure = null;
+        synchronized (vifs)
+        {
+            for (final PvVif vif : vifs)
+            {
+                try
+                {
+                    vif.close();
+                }
+                catch (final RuntimeException ex)
+                {
+                    failure = addSuppressed(failure, ex);
+                }
+            }
+        }
         for (final PvGuest guest : guests)
         {
             try

@@ -145,34 +145,20 @@ final class NetRig implements AutoCloseable
         final XenbusDevice device;
         final NetBack back;
         final NetFront front;
+        private final PvVif vif;
         final ConcurrentLinkedQueue<byte[]> received = new ConcurrentLinkedQueue<>();
         final AtomicLong receivedCount = new AtomicLong();
         volatile boolean keep = true;
-        private boolean unplugged;
 
         Vif(final NetRig rig, final PvGuest guest, final int index, final NetFrontOptions options)
         {
             this.rig = rig;
             this.guest = guest;
             this.index = index;
-            final PvMachine machine = rig.machine;
-            this.device = XenbusDevice.create(machine.toolstack(), NetifXenbusKeys.DEVICE_TYPE, guest.domain().id(),
-                machine.dom0().id(), DEVID, Map.of(NetifXenbusKeys.MAC, macText(index), "handle", "0"),
-                Map.of(NetifXenbusKeys.MAC, macText(index), "handle", "0"));
-            this.back = NetBack.start(machine.dom0(), machine.xenStore(), device.backendPath(), rig.bridge);
-            this.front = NetFront.start(guest.domain(), machine.xenStore(), device.frontendPath(), options,
-                this::onFrame);
-            try
-            {
-                assertTrue(front.awaitConnected(30, TimeUnit.SECONDS), "front " + front.state() + " back " +
-                    back.state() + " " + back.disconnectReason() + " " + front.brokenReason());
-                assertTrue(back.awaitConnected(30, TimeUnit.SECONDS), "back " + back.state());
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(ex);
-            }
+            this.vif = rig.machine.attachVif(guest, rig.bridge, DEVID, macText(index), options, this::onFrame);
+            this.device = vif.device();
+            this.back = vif.back();
+            this.front = vif.front();
         }
 
         long mac()
@@ -198,22 +184,9 @@ final class NetRig implements AutoCloseable
             NetRig.await(() -> front.transmit(buffer, 0, frame.length), "room to transmit on " + this);
         }
 
-        synchronized void unplug()
+        void unplug()
         {
-            if (unplugged)
-            {
-                return;
-            }
-            unplugged = true;
-            try
-            {
-                front.close();
-            }
-            finally
-            {
-                back.close();
-                device.remove(rig.machine.toolstack());
-            }
+            vif.close();
         }
 
         @Override

@@ -1,4 +1,4 @@
-package io.pvio.bench.net;
+package io.pvio.bench.machine;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -24,9 +24,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Linux's own network stack on the guests' LAN: two network namespaces of the test's own, joined by a veth pair and
- * with no route out of either; a Linux {@code vxlan} interface (198.18.0.1) in one, {@code ./pvio net serve} (the
- * bridge, the VXLAN uplink and a host at 198.18.0.2) in the other. Linux's {@code ping} gets its answers and
- * {@code socat} gets its UDP datagrams echoed byte for byte. Two namespaces, because Linux hands a VXLAN packet for
+ * with no route out of either; a Linux {@code vxlan} interface (198.18.0.1) in one, {@code ./pvio net serve} in the
+ * other: dom0's bridge, the VXLAN uplink and a para guest at 198.18.0.2 behind netfront and netback. Linux's
+ * {@code ping} gets its answers from the guest and {@code socat} gets its UDP datagrams echoed byte for byte, each
+ * frame crossing the uplink, the bridge, netback's grant copies and the guest's rings. Two namespaces, because Linux hands a VXLAN packet for
  * one of its own addresses straight to its own VXLAN sockets.
  */
 class NetNamespaceTest
@@ -69,7 +70,7 @@ class NetNamespaceTest
             final BufferedReader lines =
                 new BufferedReader(new InputStreamReader(pvio.getInputStream(), StandardCharsets.UTF_8));
             final String ready = lines.readLine();
-            assertTrue(null != ready && ready.startsWith("net: host 198.18.0.2 on VXLAN 42"), String.valueOf(ready));
+            assertTrue(null != ready && ready.startsWith("net: guest 198.18.0.2 (00:16:3e:00:00:02, vif"), String.valueOf(ready));
             final CompletableFuture<Void> drain = CompletableFuture.runAsync(() -> drainQuietly(lines));
 
             final String ping = run("ip", "netns", "exec", LINUX_NS, "ping", "-c", "5", "-i", "0.2", "-W", "2",
