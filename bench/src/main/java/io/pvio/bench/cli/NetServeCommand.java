@@ -246,7 +246,8 @@ final class NetServeCommand implements Callable<Integer>
         }
         return "uplink " + uplink.framesReceived() + " frames in, " + uplink.framesSent() + " out, " + uplinkDrops +
             " dropped; " + vif + " " + vif.front().counters().rxFrames() + " frames received, " +
-            vif.front().counters().txFrames() + " sent; guest " + stack.arpReplies() + " ARP replies, " + stack.echoRepliesSent() + " pings answered, " +
+            vif.front().counters().txFrames() + " sent; guest " + stack.arpReplies() + " ARP replies, " +
+            stack.echoRepliesSent() + " pings answered, " +
             stack.datagramsSent() + " datagrams echoed, frames dropped" + (0 == drops.length() ? ": none" :
             drops.append(')'));
     }

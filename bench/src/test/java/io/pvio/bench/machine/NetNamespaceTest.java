@@ -27,8 +27,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * with no route out of either; a Linux {@code vxlan} interface (198.18.0.1) in one, {@code ./pvio net serve} in the
  * other: dom0's bridge, the VXLAN uplink and a para guest at 198.18.0.2 behind netfront and netback. Linux's
  * {@code ping} gets its answers from the guest and {@code socat} gets its UDP datagrams echoed byte for byte, each
- * frame crossing the uplink, the bridge, netback's grant copies and the guest's rings. Two namespaces, because Linux hands a VXLAN packet for
- * one of its own addresses straight to its own VXLAN sockets.
+ * frame crossing the uplink, the bridge, netback's grant copies and the guest's rings. Two namespaces, because Linux
+ * hands a VXLAN packet for one of its own addresses straight to its own VXLAN sockets.
  */
 class NetNamespaceTest
 {
@@ -70,7 +70,8 @@ class NetNamespaceTest
             final BufferedReader lines =
                 new BufferedReader(new InputStreamReader(pvio.getInputStream(), StandardCharsets.UTF_8));
             final String ready = lines.readLine();
-            assertTrue(null != ready && ready.startsWith("net: guest 198.18.0.2 (00:16:3e:00:00:02, vif"), String.valueOf(ready));
+            assertTrue(null != ready && ready.startsWith("net: guest 198.18.0.2 (00:16:3e:00:00:02, vif"),
+                String.valueOf(ready));
             final CompletableFuture<Void> drain = CompletableFuture.runAsync(() -> drainQuietly(lines));
 
             final String ping = run("ip", "netns", "exec", LINUX_NS, "ping", "-c", "5", "-i", "0.2", "-W", "2",
