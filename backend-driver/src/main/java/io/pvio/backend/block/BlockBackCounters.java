@@ -1,8 +1,6 @@
 package io.pvio.backend.block;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.util.concurrent.CopyOnWriteArrayList;
+import io.pvio.backend.CounterSlabs;
 
 /**
  * Live counters of one blkback device, summed over its queues and over every connection it has had. Each queue
@@ -34,11 +32,7 @@ public final class BlockBackCounters
     static final int ASYNC = 20;
     static final int COUNT = 21;
 
-    // one slab per queue: 16 longs of padding on each side keep two queues' counters off each other's cache lines
-    private static final int PAD = 16;
-    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(long[].class);
-
-    private final CopyOnWriteArrayList<long[]> slabs = new CopyOnWriteArrayList<>();
+    private final CounterSlabs slabs = new CounterSlabs(COUNT);
 
     BlockBackCounters()
     {
@@ -46,15 +40,12 @@ public final class BlockBackCounters
 
     long[] newSlab()
     {
-        final long[] slab = new long[PAD + COUNT + PAD];
-        slabs.add(slab);
-        return slab;
+        return slabs.newSlab();
     }
 
     static void add(final long[] slab, final int counter, final long delta)
     {
-        final int index = PAD + counter;
-        SLOT.setOpaque(slab, index, (long)SLOT.getOpaque(slab, index) + delta);
+        CounterSlabs.add(slab, counter, delta);
     }
 
     /**
@@ -62,17 +53,12 @@ public final class BlockBackCounters
      */
     static void addShared(final long[] slab, final int counter, final long delta)
     {
-        SLOT.getAndAdd(slab, PAD + counter, delta);
+        CounterSlabs.addShared(slab, counter, delta);
     }
 
     private long sum(final int counter)
     {
-        long total = 0;
-        for (final long[] slab : slabs)
-        {
-            total += (long)SLOT.getOpaque(slab, PAD + counter);
-        }
-        return total;
+        return slabs.sum(counter);
     }
 
     /**

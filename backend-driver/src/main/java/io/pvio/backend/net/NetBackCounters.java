@@ -1,8 +1,6 @@
 package io.pvio.backend.net;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.util.concurrent.CopyOnWriteArrayList;
+import io.pvio.backend.CounterSlabs;
 
 /**
  * Live counters of one netback vif, summed over every connection it has had. Each writer counts in a slab of its own
@@ -29,11 +27,7 @@ public final class NetBackCounters
     static final int GRANT_UNMAPS = 14;
     static final int COUNT = 15;
 
-    // 16 longs of padding on each side keep two writers' counters off each other's cache lines
-    private static final int PAD = 16;
-    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(long[].class);
-
-    private final CopyOnWriteArrayList<long[]> slabs = new CopyOnWriteArrayList<>();
+    private final CounterSlabs slabs = new CounterSlabs(COUNT);
 
     NetBackCounters()
     {
@@ -41,15 +35,12 @@ public final class NetBackCounters
 
     long[] newSlab()
     {
-        final long[] slab = new long[PAD + COUNT + PAD];
-        slabs.add(slab);
-        return slab;
+        return slabs.newSlab();
     }
 
     static void add(final long[] slab, final int counter, final long delta)
     {
-        final int index = PAD + counter;
-        SLOT.setOpaque(slab, index, (long)SLOT.getOpaque(slab, index) + delta);
+        CounterSlabs.add(slab, counter, delta);
     }
 
     /**
@@ -57,17 +48,12 @@ public final class NetBackCounters
      */
     static void addShared(final long[] slab, final int counter, final long delta)
     {
-        SLOT.getAndAdd(slab, PAD + counter, delta);
+        CounterSlabs.addShared(slab, counter, delta);
     }
 
     private long sum(final int counter)
     {
-        long total = 0;
-        for (final long[] slab : slabs)
-        {
-            total += (long)SLOT.getOpaque(slab, PAD + counter);
-        }
-        return total;
+        return slabs.sum(counter);
     }
 
     /**
