@@ -2,7 +2,6 @@ package io.pvio.bench.machine;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -16,9 +15,7 @@ import io.pvio.backend.net.NetBack;
 import io.pvio.frontend.net.NetFront;
 import io.pvio.frontend.net.NetFrontOptions;
 import io.pvio.hypervisor.xenstore.XenbusDevice;
-import io.pvio.ring.netif.NetifXenbusKeys;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**

@@ -288,16 +288,7 @@ public final class Ipv4Host
         learn(senderIp, senderMac);
         if (1 == operation)
         {
-            putEthernet(senderMac, ETHERTYPE_ARP);
-            tx.putShort(a, (short)1, BE);
-            tx.putShort(a + 2, (short)ETHERTYPE_IPV4, BE);
-            tx.putByte(a + 4, (byte)6);
-            tx.putByte(a + 5, (byte)4);
-            tx.putShort(a + 6, (short)2, BE);
-            putMac(tx, a + 8, mac);
-            tx.putInt(a + 14, ip, BE);
-            putMac(tx, a + 18, senderMac);
-            tx.putInt(a + 24, senderIp, BE);
+            putArp(senderMac, 2, senderMac, senderIp);
             if (emit(ETH + 28))
             {
                 arpReplies++;
@@ -491,20 +482,26 @@ public final class Ipv4Host
                 return arpMac[i];
             }
         }
-        putEthernet(BROADCAST, ETHERTYPE_ARP);
+        putArp(BROADCAST, 1, 0, destinationIp);
+        emit(ETH + 28);
+        drop(DropReason.UNRESOLVED);
+        return -1;
+    }
+
+    /** Writes an Ethernet/IPv4 ARP packet from this host into the transmit buffer. */
+    private void putArp(final long destination, final int operation, final long targetMac, final int targetIp)
+    {
+        putEthernet(destination, ETHERTYPE_ARP);
         final int a = ETH;
         tx.putShort(a, (short)1, BE);
         tx.putShort(a + 2, (short)ETHERTYPE_IPV4, BE);
         tx.putByte(a + 4, (byte)6);
         tx.putByte(a + 5, (byte)4);
-        tx.putShort(a + 6, (short)1, BE);
+        tx.putShort(a + 6, (short)operation, BE);
         putMac(tx, a + 8, mac);
         tx.putInt(a + 14, ip, BE);
-        putMac(tx, a + 18, 0);
-        tx.putInt(a + 24, destinationIp, BE);
-        emit(ETH + 28);
-        drop(DropReason.UNRESOLVED);
-        return -1;
+        putMac(tx, a + 18, targetMac);
+        tx.putInt(a + 24, targetIp, BE);
     }
 
     private void learn(final int peerIp, final long peerMac)
