@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The Linux kernel bridging two network namespaces (veth pairs on a bridge in a third namespace, no route out of any),
-# with iperf3 sending UDP as fast as it can from one to the other; prints the frames per second received for a frame
-# size (Ethernet header included). The peer figure for NetGuestToGuestBenchmark. Needs root, iproute2 and iperf3.
-# Usage: bench/scripts/kernel-bridge-udp.sh [FRAME_BYTES (64..1514, default 1514)] [SECONDS (default 5)]
+# The Linux kernel bridging two network namespaces (veth pairs on a bridge in a third namespace, no route out of any)
+# as NetGuestToGuestBenchmark's peer: trafgen (netsniff-ng) injects UDP frames of one size on A's veth as fast as it
+# can, the kernel bridge forwards them, and B's veth counts what it receives. Prints frames per second received.
+# Needs root, iproute2, netsniff-ng and python3.
+# Usage: bench/scripts/kernel-bridge-udp.sh [FRAME_BYTES (64..1514, default 1514)] [SECONDS (1..600, default 5)]
 set -euo pipefail
 
 size=${1:-1514}
@@ -15,11 +16,10 @@ if ! [[ "$seconds" =~ ^[0-9]+$ ]] || (( seconds < 1 || seconds > 600 )); then
     echo "kernel-bridge-udp.sh: seconds '$seconds' (expected 1 to 600)" >&2
     exit 2
 fi
-payload=$((size - 42))
 suffix=$$
 a=kb-a-$suffix b=kb-b-$suffix br=kb-br-$suffix
-out=$(mktemp)
-cleanup() { for n in "$a" "$b" "$br"; do ip netns del "$n" 2> /dev/null || true; done; rm -f "$out"; }
+config=$(mktemp)
+cleanup() { for n in "$a" "$b" "$br"; do ip netns del "$n" 2> /dev/null || true; done; rm -f "$config"; }
 trap cleanup EXIT
 
 for n in "$a" "$b" "$br"; do
@@ -33,18 +33,18 @@ for side in a b; do
     ip link add "v$side" netns "$ns" type veth peer name "p$side" netns "$br"
     ip -n "$br" link set "p$side" master br0
     ip -n "$br" link set "p$side" up
+    ip -n "$ns" link set "v$side" up
 done
-ip -n "$a" addr add 198.18.1.1/24 dev va && ip -n "$a" link set va up
-ip -n "$b" addr add 198.18.1.2/24 dev vb && ip -n "$b" link set vb up
-
-ip netns exec "$b" iperf3 -s -1 -D > /dev/null 2>&1
-sleep 0.5
-ip netns exec "$a" iperf3 -c 198.18.1.2 -u -b 0 -l "$payload" -t "$seconds" -J 2> /dev/null | sed -n '/^{/,$p' > "$out"
-python3 - "$out" "$size" << 'PY'
-import json, sys
-total = json.load(open(sys.argv[1]))["end"]["sum"]
-size = int(sys.argv[2])
-rate = (total["packets"] - total["lost_packets"]) / total["seconds"]
-print("kernel bridge, %d B frames: %.0f frames/s received (%d sent, %d lost), %.2f Gbit/s of frames"
-      % (size, rate, total["packets"], total["lost_packets"], rate * size * 8 / 1e9))
-PY
+ip -n "$b" addr add 198.18.1.2/24 dev vb
+mac_b=$(ip -n "$b" -br link show vb | awk '{print $3}')
+# Ethernet 14 + IPv4 20 + UDP 8 + payload = the frame size (without the FCS, as pvio's frames)
+cat > "$config" << CFG
+{ eth(da=$mac_b, sa=00:16:3e:00:00:a1), ipv4(sa=198.18.1.1, da=198.18.1.2), udp(sp=40000, dp=9), fill(0x5a, $((size - 42))) }
+CFG
+received() { ip -n "$b" -s -j link show vb | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["rx"]["packets"])'; }
+before=$(received)
+ip netns exec "$a" timeout "$seconds" trafgen --dev va --conf "$config" --cpus 1 -q > /dev/null 2>&1 || true
+after=$(received)
+python3 -c "
+n = $after - $before
+print('kernel bridge, $size B frames: %.0f frames/s received, %.2f Gbit/s of frames' % (n / $seconds, n / $seconds * $size * 8 / 1e9))"
