@@ -25,8 +25,9 @@ import java.util.Objects;
  * <p>
  * <b>Transmit.</b> A write to TDT makes the model walk the descriptors from TDH to the new tail, as QEMU's
  * {@code start_xmit} does within the write: each frame's buffers (chained until one with EOP) are copied from guest
- * memory into a private buffer, DD is written back to every descriptor with RS, TDH passes the frame, and the frame
- * enters the bridge on this port, outside this model's lock; then ICR.TXDW is raised. A chain not ended by EOP
+ * memory into a private buffer, DD is written back to its last descriptor if that has RS (the one Linux's driver
+ * looks at), TDH passes the frame, and the frame enters the bridge on this port, outside this model's lock; then
+ * ICR.TXDW is raised. A chain not ended by EOP
  * before the tail waits for more descriptors.
  * <p>
  * <b>Receive.</b> A frame the bridge delivers is filtered by destination (RAL0/RAH0, RCTL.BAM/MPE/UPE), then copied
@@ -39,9 +40,10 @@ import java.util.Objects;
  * state are guarded by this object's lock, which is never held while calling the bridge, so two NICs sending to each
  * other cannot deadlock. Transmit and receive each have their own {@link GuestDma}.
  * <p>
- * <b>Hostile guests.</b> Everything in guest memory is read once into private copies before it is checked. A ring
+ * <b>Hostile guests.</b> Every descriptor field is read once into a private copy before it is checked. A ring
  * base not 16-byte aligned, a ring length of zero or not a multiple of 128, a head or tail past the ring, a ring or
- * buffer outside the guest's memory, or a transmit buffer or frame over {@link E1000#MAX_TX_BYTES} stops that queue:
+ * buffer outside the guest's memory, a transmit buffer or frame over {@link E1000#MAX_TX_BYTES} or a frame of more
+ * than {@link E1000#MAX_TX_DESCRIPTORS_PER_FRAME} descriptors stops that queue:
  * its EN bit in TCTL or RCTL reads back clear, the error is counted and described ({@link #lastError()}), and the
  * queue takes nothing until the driver enables it again (or resets the device). Accesses outside the window or not
  * 32-bit aligned read all ones and are counted. Nothing a guest writes can make the model touch memory outside that
@@ -84,6 +86,7 @@ public final class E1000Device implements DeviceBus, BridgePort, AutoCloseable
     private int rah;
     private int mpc;
     private boolean asserted;
+    private boolean sending;
     private boolean closed;
     private long accesses;
     private long badAccesses;
@@ -458,7 +461,10 @@ public final class E1000Device implements DeviceBus, BridgePort, AutoCloseable
             framesSent, framesReceived, rxMissed, errors);
     }
 
-    /** Leaves the bridge and releases the transmit buffer. Idempotent. */
+    /**
+     * Leaves the bridge and releases the transmit buffer, once a frame being handed to the bridge has been. Detach
+     * the register path first. Idempotent.
+     */
     @Override
     public void close()
     {
@@ -470,6 +476,22 @@ public final class E1000Device implements DeviceBus, BridgePort, AutoCloseable
                 return;
             }
             closed = true;
+            boolean interrupted = false;
+            while (sending)
+            {
+                try
+                {
+                    wait();
+                }
+                catch (final InterruptedException ex)
+                {
+                    interrupted = true;
+                }
+            }
+            if (interrupted)
+            {
+                Thread.currentThread().interrupt();
+            }
             BufferUtil.free(txMemory);
         }
     }
@@ -614,9 +636,21 @@ public final class E1000Device implements DeviceBus, BridgePort, AutoCloseable
                     return raise;
                 }
                 framesSent++;
+                sending = true;
             }
             // outside the lock: the bridge may deliver to another NIC, which may be sending to this one
-            bridge.receive(port, txFrame, 0, length, System.nanoTime());
+            try
+            {
+                bridge.receive(port, txFrame, 0, length, System.nanoTime());
+            }
+            finally
+            {
+                synchronized (this)
+                {
+                    sending = false;
+                    notifyAll(); // a close waiting to free the buffer
+                }
+            }
             synchronized (this)
             {
                 raise |= pendingInterrupt(E1000.ICR_TXDW);
@@ -625,13 +659,15 @@ public final class E1000Device implements DeviceBus, BridgePort, AutoCloseable
     }
 
     /**
-     * Copies the frame starting at TDH into the private buffer, writes DD back and advances TDH past it; the frame's
+     * Copies the frame starting at TDH into the private buffer, writes DD back to its last descriptor if that asked
+     * for it (RS) and advances TDH past it; the frame's
      * length, or -1 if there is none complete (or the queue stopped). Under the lock.
      */
     private int gatherFrame()
     {
         int index = tx.head;
         int length = 0;
+        int descriptors = 0;
         try
         {
             while (index != tx.tail)
@@ -653,9 +689,20 @@ public final class E1000Device implements DeviceBus, BridgePort, AutoCloseable
                 index = tx.next(index);
                 if (0 != (cmd & E1000.TXD_CMD_EOP))
                 {
-                    writeBack(tx.head, index);
+                    if (0 != (cmd & E1000.TXD_CMD_RS))
+                    {
+                        final int upper = txDma.readInt(descriptor + E1000.TXD_STATUS); // CSS and special kept
+                        VarHandle.releaseFence(); // the driver polls DD
+                        txDma.writeInt(descriptor + E1000.TXD_STATUS, (upper & ~0xFF) | E1000.STA_DD);
+                    }
                     tx.head = index;
                     return length;
+                }
+                if (++descriptors == E1000.MAX_TX_DESCRIPTORS_PER_FRAME)
+                {
+                    stop(tx, "descriptor " + index + ": a frame of more than " + E1000.MAX_TX_DESCRIPTORS_PER_FRAME +
+                        " descriptors");
+                    return -1;
                 }
             }
             return -1; // no EOP before the tail yet: wait for the rest of the chain
@@ -664,21 +711,6 @@ public final class E1000Device implements DeviceBus, BridgePort, AutoCloseable
         {
             stop(tx, "descriptor " + index + ": " + fault.getMessage());
             return -1;
-        }
-    }
-
-    private void writeBack(final int first, final int end)
-    {
-        for (int i = first; i != end; i = tx.next(i))
-        {
-            final long descriptor = tx.descriptor(i);
-            final int word = txDma.readInt(descriptor + E1000.DESC_LENGTH);
-            if (0 != ((word >>> 24) & E1000.TXD_CMD_RS))
-            {
-                final int upper = txDma.readInt(descriptor + E1000.TXD_STATUS);
-                VarHandle.releaseFence();
-                txDma.writeInt(descriptor + E1000.TXD_STATUS, (upper & ~0xFF) | E1000.STA_DD);
-            }
         }
     }
 

@@ -147,6 +147,9 @@ public final class E1000
     /** Most bytes the model takes in one transmit buffer or one transmitted frame: 16 KiB. */
     public static final int MAX_TX_BYTES = 16 * 1024;
 
+    /** Most descriptors the model takes in one transmitted frame. */
+    public static final int MAX_TX_DESCRIPTORS_PER_FRAME = 64;
+
     /** Driver accesses to send a frame: write TDT. */
     public static final int TX_ACCESSES = 1;
     /** Driver accesses per interrupt: read ICR. */
