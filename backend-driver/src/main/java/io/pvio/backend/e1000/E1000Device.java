@@ -38,7 +38,8 @@ import java.util.Objects;
  * <b>Threads.</b> Register accesses come from one thread at a time (the guest's vCPU natively, the device-model
  * domain's vCPU answering ioreqs in full mode); deliveries come from the bridge, under its lock. Register and queue
  * state are guarded by this object's lock, which is never held while calling the bridge, so two NICs sending to each
- * other cannot deadlock. Transmit and receive each have their own {@link GuestDma}.
+ * other cannot deadlock; one thread at a time sends, and one that finds another sending leaves its frames to it.
+ * Transmit and receive each have their own {@link GuestDma}.
  * <p>
  * <b>Hostile guests.</b> Every descriptor field is read once into a private copy before it is checked. A ring
  * base not 16-byte aligned, a ring length of zero or not a multiple of 128, a head or tail past the ring, a ring or
@@ -626,7 +627,8 @@ public final class E1000Device implements DeviceBus, BridgePort, AutoCloseable
             final int length;
             synchronized (this)
             {
-                if (closed || !tx.ready() || !validate(tx))
+                // another thread hands a frame to the bridge: it looks at the tail again after that, and sends this
+                if (closed || sending || !tx.ready() || !validate(tx))
                 {
                     return raise;
                 }

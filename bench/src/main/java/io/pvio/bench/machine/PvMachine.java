@@ -328,7 +328,8 @@ public final class PvMachine implements AutoCloseable
     }
 
     /**
-     * Closes every disk, destroys every guest, stops every domain thread and frees the machine memory. Idempotent.
+     * Detaches every emulated NIC, unplugs every vif, closes every disk, destroys every guest, stops every domain
+     * thread and frees the machine memory. Idempotent.
      */
     @Override
     public void close()

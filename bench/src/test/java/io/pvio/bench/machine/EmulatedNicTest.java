@@ -1,6 +1,7 @@
 package io.pvio.bench.machine;
 
 import io.pvio.backend.net.Bridge;
+import io.pvio.frontend.e1000.E1000Nic;
 import io.pvio.frontend.net.NetFrontOptions;
 import io.pvio.frontend.net.NetReceiver;
 import io.pvio.hypervisor.sched.Vcpu;
@@ -247,6 +248,40 @@ class EmulatedNicTest
             }
             assertEquals(0, nicA.device().errors() + nicB.device().errors());
             assertTrue(toBad.queue.isEmpty(), "nothing reached the hostile guest");
+        }
+    }
+
+    @Test
+    void transmitReturnsFalseWhenEveryDescriptorIsInFlightAndTheFramesGoOnceTheQueueRuns() throws Exception
+    {
+        try (PvMachine machine = PvMachine.start(16_384, 2048, new MachineOptions()))
+        {
+            final Bridge bridge = new Bridge();
+            final PvGuest a = machine.createGuest("a", 4096, new GuestOptions().mode(PagingMode.FULL));
+            final PvGuest b = machine.createGuest("b", 4096, new GuestOptions().mode(PagingMode.FULL));
+            final Frames toB = new Frames();
+            final EmulatedNic nicA = machine.attachEmulatedNic(a, bridge, MAC_A, (f, o, l) -> { });
+            machine.attachEmulatedNic(b, bridge, MAC_B, toB);
+            // the transmitter is off (as the device's own register path would have it): nothing completes
+            nicA.device().write(true, EmulatedNic.BAR + E1000.TCTL, 4, 0);
+            final Random random = new Random(4);
+            final UnsafeBuffer[] frames = new UnsafeBuffer[E1000Nic.RING_DESCRIPTORS - 1];
+            for (int i = 0; i < frames.length; i++)
+            {
+                frames[i] = frame(random, 60 + i, MAC_A, MAC_B);
+                assertTrue(nicA.transmitFrame(frames[i], 60 + i), "descriptor " + i);
+            }
+            assertFalse(nicA.transmitFrame(frames[0], 60), "every descriptor but the ring's spare is in flight");
+            assertEquals(1, nicA.driver().transmitRefusals());
+            nicA.device().write(true, EmulatedNic.BAR + E1000.TCTL, 4, E1000.CTL_EN);
+            for (int i = 0; i < frames.length; i++)
+            {
+                final byte[] got = toB.queue.poll(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                assertNotNull(got, "frame " + i);
+                assertArrayEquals(frames[i].byteArray(), got, "frame " + i);
+            }
+            awaitCount(() -> nicA.driver().framesSent(), frames.length, "all reaped");
+            exchange(random, 1514, MAC_A, MAC_B, nicA::transmitFrame, toB);
         }
     }
 
