@@ -78,8 +78,10 @@ public final class E1000Nic implements VcpuTask, AutoCloseable
     private final int[] initValues;
     private final UnsafeBuffer rxView = new UnsafeBuffer(0, 0);
     private final UnsafeBuffer rxRing = new UnsafeBuffer(0, 0);
+    /** Under txLock. */
     private final UnsafeBuffer txRingView = new UnsafeBuffer(0, 0);
     private final UnsafeBuffer txView = new UnsafeBuffer(0, 0);
+    private final UnsafeBuffer txRingReap = new UnsafeBuffer(0, 0);
     private final Object txLock = new Object();
     private final Object readyLock = new Object();
 
@@ -512,7 +514,7 @@ public final class E1000Nic implements VcpuTask, AutoCloseable
 
     private void reapTransmitted()
     {
-        final UnsafeBuffer ring = domain.wrapGuestFrame(txRingGfn, txRingView);
+        final UnsafeBuffer ring = domain.wrapGuestFrame(txRingGfn, txRingReap); // txRingView is transmit's
         long reaped = txReaped;
         final long end = tailWritten;
         while (reaped != end)
