@@ -52,6 +52,7 @@ public final class PvMachine implements AutoCloseable
     private final DomainThread dom0Thread;
     private final List<PvGuest> guests = new ArrayList<>();
     private final List<PvVif> vifs = new ArrayList<>();
+    private final List<EmulatedNic> nics = new ArrayList<>();
     private boolean closed;
 
     private PvMachine(final Hypervisor hypervisor, final MachineOptions options)
@@ -303,7 +304,32 @@ public final class PvMachine implements AutoCloseable
     }
 
     /**
-     * Closes every disk, destroys every guest, stops every domain thread and frees the machine memory. Idempotent.
+     * Attaches an emulated e1000 NIC to a native or full-mode guest as a port of {@code bridge} (see
+     * {@link EmulatedNic}) and waits until the guest's driver has initialized it. The machine detaches it on close if
+     * the caller has not.
+     *
+     * @param guest    the guest.
+     * @param bridge   dom0's bridge the NIC joins.
+     * @param mac      its MAC address (48 bits, first byte most significant), unicast.
+     * @param receiver told about each frame the guest receives, on its vCPU 0.
+     * @return the NIC, its driver ready.
+     * @throws IllegalArgumentException if the guest is in para mode or the machine has no vCPUs.
+     */
+    public EmulatedNic attachEmulatedNic(
+        final PvGuest guest, final Bridge bridge, final long mac, final NetReceiver receiver)
+    {
+        checkOpen();
+        final EmulatedNic nic = EmulatedNic.attach(this, guest, bridge, mac, receiver);
+        synchronized (nics)
+        {
+            nics.add(nic);
+        }
+        return nic;
+    }
+
+    /**
+     * Detaches every emulated NIC, unplugs every vif, closes every disk, destroys every guest, stops every domain
+     * thread and frees the machine memory. Idempotent.
      */
     @Override
     public void close()
@@ -314,6 +340,20 @@ public final class PvMachine implements AutoCloseable
         }
         closed = true;
         RuntimeException failure = null;
+        synchronized (nics)
+        {
+            for (final EmulatedNic nic : nics)
+            {
+                try
+                {
+                    nic.close();
+                }
+                catch (final RuntimeException ex)
+                {
+                    failure = addSuppressed(failure, ex);
+                }
+            }
+        }
         synchronized (vifs)
         {
             for (final PvVif vif : vifs)
