@@ -511,7 +511,7 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
             BlockBackCounters.add(slab, BlockBackCounters.PROTOCOL_VIOLATIONS, 1);
             device.onProtocolViolation("queue " + index + ": " + ex.getMessage());
         }
-        if (ring.unpushedResponses() > 0 && pushResponses())
+        if (pushResponses())
         {
             notifyFrontend(slab, false);
         }
@@ -885,17 +885,18 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
         }
     }
 
-    /** Publishes the claimed responses; true if the front end must be notified. */
+    /** Publishes the claimed responses, if any; true if the front end must be notified. */
     private boolean pushResponses()
     {
         if (null == workers)
         {
-            return ring.pushResponsesAndCheckNotify();
+            return ring.unpushedResponses() > 0 && ring.pushResponsesAndCheckNotify();
         }
         lockResponses();
         try
         {
-            return ring.pushResponsesAndCheckNotify();
+            // read under the lock: a worker's push moves the count too
+            return ring.unpushedResponses() > 0 && ring.pushResponsesAndCheckNotify();
         }
         finally
         {

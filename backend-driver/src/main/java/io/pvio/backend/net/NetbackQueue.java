@@ -1,5 +1,7 @@
 package io.pvio.backend.net;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.LockSupport;
 
 import org.agrona.DirectBuffer;
@@ -33,12 +35,12 @@ import io.pvio.ring.netif.NetifDescriptor.TxResponse;
  * <p>
  * <b>Transmit</b> ({@link #doWork()}): each request is copied out of the ring once ({@code RING_COPY_REQUEST}) and
  * checked as it arrives, in order: flags known; on the first slot the packet size at least an Ethernet header and at
- * most the largest frame (65,535 bytes with scatter-gather, a page without); extra-info slots of a known type, not
- * GSO (not offered), at most {@value #MAX_EXTRAS}; on every later slot no extra info, {@code offset + size} within
+ * most the largest frame (65,535 bytes with scatter-gather, a page without); no extra-info slot (this back end
+ * offers neither GSO, multicast control nor hashing, so each is refused); on every later slot no extra info, {@code offset + size} within
  * the page, at most {@value NetifDescriptor#NR_SLOTS_MIN} slots, and the later slots' sizes never above the first
  * slot's packet size; every grant reference inside the front end's grant table. When the chain ends the fragments
- * are grant-copied into this queue's own staging pages, every slot gets its response ({@code NETIF_RSP_NULL} for an
- * extra), and the frame goes into the bridge. Responses are published every {@value #RESPONSE_BATCH} slots and at the
+ * are grant-copied into this queue's own staging pages, every slot gets its response, and the frame goes into the
+ * bridge. Responses are published every {@value #RESPONSE_BATCH} slots and at the
  * end of each pass (at most {@value #BUDGET} slots) with the event-index check.
  * <p>
  * <b>Receive</b> ({@link #deliver}): under the receive lock, a frame needs one posted buffer per page of it (several
@@ -63,9 +65,6 @@ final class NetbackQueue implements VcpuTask, IdleStrategy, BridgePort
     /** Transmit responses published together while a pass goes on. */
     static final int RESPONSE_BATCH = 16;
 
-    /** Most extra-info slots after a packet's first request (one per type). */
-    static final int MAX_EXTRAS = ExtraInfo.TYPE_MAX - 1;
-
     /** Spins of the polling window, on a thread of its own. */
     static final int POLL_SPINS = 2_000;
 
@@ -76,8 +75,7 @@ final class NetbackQueue implements VcpuTask, IdleStrategy, BridgePort
     private static final int PAGE_SHIFT = 12;
     private static final int KNOWN_TX_FLAGS = TxRequest.FLAG_CSUM_BLANK | TxRequest.FLAG_DATA_VALIDATED |
         TxRequest.FLAG_MORE_DATA | TxRequest.FLAG_EXTRA_INFO;
-    private static final int MAX_CHAIN = NetifDescriptor.NR_SLOTS_MIN + MAX_EXTRAS;
-    private static final int NULL_SLOT = -1;
+    private static final int MAX_CHAIN = NetifDescriptor.NR_SLOTS_MIN;
 
     /** Pages of a staging buffer: the largest frame the bridge forwards, rounded up. */
     static final int STAGING_PAGES = (Bridge.MAX_FRAME_BYTES + PAGE - 1) / PAGE;
@@ -112,13 +110,11 @@ final class NetbackQueue implements VcpuTask, IdleStrategy, BridgePort
     private final int[] fragId = new int[NetifDescriptor.NR_SLOTS_MIN];
     private int chainSlots;
     private int fragments;
-    private int extras;
     private int packetSize;
     private int laterBytes;
     private boolean moreData;
     private boolean extrasPending;
     private long refLimit;
-    private int unpublished;
 
     // receive side: under rxLock
     private final Object rxLock = new Object();
@@ -132,6 +128,20 @@ final class NetbackQueue implements VcpuTask, IdleStrategy, BridgePort
     private volatile boolean wakeRequested;
     private volatile boolean running = true;
     private volatile boolean broken;
+
+    private static final VarHandle BROKEN;
+
+    static
+    {
+        try
+        {
+            BROKEN = MethodHandles.lookup().findVarHandle(NetbackQueue.class, "broken", boolean.class);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
     private volatile Thread thread;
     private volatile Vcpu vcpu;
     private AgentRunner runner;
@@ -314,7 +324,7 @@ final class NetbackQueue implements VcpuTask, IdleStrategy, BridgePort
                 {
                     return served;
                 }
-                if (unpublished >= RESPONSE_BATCH)
+                if (txRing.unpushedResponses() >= RESPONSE_BATCH)
                 {
                     publishTx();
                 }
@@ -323,6 +333,12 @@ final class NetbackQueue implements VcpuTask, IdleStrategy, BridgePort
         catch (final RingProtocolException ex)
         {
             fault("tx ring: " + ex.getMessage());
+            return served;
+        }
+        catch (final RuntimeException ex)
+        {
+            // on a vCPU nothing else would tell the device: the vif is cut off rather than left connected, unserved
+            fault("agent failed: " + ex);
             return served;
         }
         if (txRing.unpushedResponses() > 0)
@@ -409,18 +425,17 @@ final class NetbackQueue implements VcpuTask, IdleStrategy, BridgePort
 
     private void fault(final String reason)
     {
-        if (broken)
+        // the tx agent and a thread delivering rx can both fault: only the first reports
+        if (!BROKEN.compareAndSet(this, false, true))
         {
             return;
         }
-        broken = true;
         NetBackCounters.addShared(txSlab, NetBackCounters.PROTOCOL_VIOLATIONS, 1);
         device.onProtocolViolation(reason);
     }
 
     private void publishTx()
     {
-        unpublished = 0;
         if (txRing.pushResponsesAndCheckNotify())
         {
             notifyFrontend(txSlab);
@@ -536,18 +551,8 @@ final class NetbackQueue implements VcpuTask, IdleStrategy, BridgePort
         {
             return malformed(id, "GSO extra info, but feature-gso-tcpv4/6 is not offered");
         }
-        if (0 != (flags & ~ExtraInfo.FLAG_MORE))
-        {
-            return malformed(id, "extra info with unknown flags 0x" + Integer.toHexString(flags));
-        }
-        if (extras == MAX_EXTRAS)
-        {
-            return malformed(id, "more than " + MAX_EXTRAS + " extra info slots");
-        }
-        extras++;
-        chainId[chainSlots++] = NULL_SLOT;
-        extrasPending = 0 != (flags & ExtraInfo.FLAG_MORE);
-        return moreData || extrasPending || sendPacket();
+        return malformed(id, "extra info of type " + type + " (flags 0x" + Integer.toHexString(flags) +
+            "), but neither feature-multicast-control nor hashing is offered");
     }
 
     private boolean grantInRange(final int gref)
@@ -617,18 +622,14 @@ final class NetbackQueue implements VcpuTask, IdleStrategy, BridgePort
         for (int s = 0; s < chainSlots; s++)
         {
             final int offset = txRing.claimResponse();
-            final int id = chainId[s];
-            ring.putShort(offset + TxResponse.ID_OFFSET, (short)(NULL_SLOT == id ? 0 : id));
-            ring.putShort(offset + TxResponse.STATUS_OFFSET, NULL_SLOT == id ? NetifDescriptor.RSP_NULL :
-                NetifDescriptor.RSP_OKAY);
+            ring.putShort(offset + TxResponse.ID_OFFSET, (short)chainId[s]);
+            ring.putShort(offset + TxResponse.STATUS_OFFSET, NetifDescriptor.RSP_OKAY);
         }
-        unpublished += chainSlots;
         NetBackCounters.add(txSlab, NetBackCounters.TX_FRAMES, 1);
         NetBackCounters.add(txSlab, NetBackCounters.TX_BYTES, packetSize);
         final int size = packetSize;
         chainSlots = 0;
         fragments = 0;
-        extras = 0;
         laterBytes = 0;
         moreData = false;
         extrasPending = false;

@@ -171,7 +171,9 @@ public final class VxlanUplink implements BridgePort, AutoCloseable
     }
 
     /**
-     * On the bridge's caller's thread: encapsulates a frame and sends it to the remote end point.
+     * On the bridge's caller's thread: encapsulates a frame and sends it to the remote end point. This is the edge
+     * to the host's sockets, not the guests' data path: each frame takes a pooled Netty buffer and a datagram object,
+     * and a call from outside the event loop hands the write to it as a task.
      */
     @Override
     public void deliver(final DirectBuffer frame, final int offset, final int length)

@@ -127,17 +127,19 @@ final class NetServeCommand implements Callable<Integer>
         description = "The guest's MAC address, six hex pairs, unicast (default: 00:16:3e:00:00:02).")
     void mac(final String text)
     {
-        final String[] parts = text.split(":", -1);
-        long value = 0;
-        boolean ok = 6 == parts.length;
-        for (int i = 0; ok && i < 6; i++)
+        final String expected = "six hex pairs such as 00:16:3e:00:00:02, not a group address";
+        final long value;
+        try
         {
-            ok = parts[i].matches("[0-9a-fA-F]{2}");
-            value = ok ? value << 8 | Integer.parseInt(parts[i], 16) : value;
+            value = NetFront.parseMac(text);
         }
-        if (!ok || (value & (1L << 40)) != 0)
+        catch (final IllegalArgumentException ex)
         {
-            throw bad("--mac", text, "six hex pairs such as 00:16:3e:00:00:02, not a group address");
+            throw bad("--mac", text, expected);
+        }
+        if ((value & (1L << 40)) != 0)
+        {
+            throw bad("--mac", text, expected);
         }
         mac = value;
     }

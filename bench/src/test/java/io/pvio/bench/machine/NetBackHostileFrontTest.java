@@ -71,6 +71,11 @@ class NetBackHostileFrontTest
             {
                 f.request(ref, 0, TxRequest.FLAG_EXTRA_INFO, 1, 60);
                 f.raw(new byte[] { ExtraInfo.TYPE_GSO, 0, (byte)0xB4, 5, 1, 0, 0, 0, 0, 0, 0, 0 });
+            }),
+            bad("multicast control not offered", "neither feature-multicast-control nor hashing", (f, ref) ->
+            {
+                f.request(ref, 0, TxRequest.FLAG_EXTRA_INFO, 1, 60);
+                f.raw(new byte[] { ExtraInfo.TYPE_MCAST_ADD, 0, 1, 0, 0x5e, 0, 0, 1, 0, 0, 0, 0 });
             }));
     }
 

@@ -1,7 +1,6 @@
 package io.pvio.frontend.inet;
 
 import java.nio.ByteOrder;
-import java.util.Arrays;
 
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -475,12 +474,10 @@ public final class Ipv4Host
     /** The next hop's MAC, or -1 after sending an ARP request for it. */
     private long resolve(final int destinationIp)
     {
-        for (int i = 0; i < arpCount; i++)
+        final int slot = arpSlot(destinationIp);
+        if (slot >= 0)
         {
-            if (arpIp[i] == destinationIp)
-            {
-                return arpMac[i];
-            }
+            return arpMac[slot];
         }
         putArp(BROADCAST, 1, 0, destinationIp);
         emit(ETH + 28);
@@ -506,17 +503,25 @@ public final class Ipv4Host
 
     private void learn(final int peerIp, final long peerMac)
     {
+        int slot = arpSlot(peerIp);
+        if (slot < 0)
+        {
+            slot = arpCount < ARP_ENTRIES ? arpCount++ : arpNext++ % ARP_ENTRIES;
+            arpIp[slot] = peerIp;
+        }
+        arpMac[slot] = peerMac;
+    }
+
+    private int arpSlot(final int peerIp)
+    {
         for (int i = 0; i < arpCount; i++)
         {
             if (arpIp[i] == peerIp)
             {
-                arpMac[i] = peerMac;
-                return;
+                return i;
             }
         }
-        final int slot = arpCount < ARP_ENTRIES ? arpCount++ : arpNext++ % ARP_ENTRIES;
-        arpIp[slot] = peerIp;
-        arpMac[slot] = peerMac;
+        return -1;
     }
 
     private UdpHandler handlerOf(final int port)
@@ -685,7 +690,7 @@ public final class Ipv4Host
      */
     public boolean resolved(final int peerIp)
     {
-        return Arrays.stream(arpIp, 0, arpCount).anyMatch(x -> x == peerIp);
+        return arpSlot(peerIp) >= 0;
     }
 
     /**

@@ -1026,7 +1026,7 @@ public final class NetFront implements AutoCloseable
      * @return the address as a 48-bit number.
      * @throws IllegalArgumentException if malformed.
      */
-    static long parseMac(final String text)
+    public static long parseMac(final String text)
     {
         if (null == text || 17 != text.length())
         {
