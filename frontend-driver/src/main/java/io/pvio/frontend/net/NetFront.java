@@ -500,7 +500,7 @@ public final class NetFront implements AutoCloseable
             txInFlight[id] = false;
             if (!grants.endAccess(txRef[id]))
             {
-                counters.add(NetFrontCounters.LEAKED_PAGES, 1);
+                counters.addShared(NetFrontCounters.LEAKED_PAGES, 1);
                 txLeaked[id] = true; // the back end may still write it: never reuse or free the page
                 return "tx grant " + txRef[id] + " still in use by the back end after its response";
             }
@@ -566,7 +566,7 @@ public final class NetFront implements AutoCloseable
             rxPosted[id] = false;
             if (!grants.endAccess(rxRef[id]))
             {
-                counters.add(NetFrontCounters.LEAKED_PAGES, 1);
+                counters.addShared(NetFrontCounters.LEAKED_PAGES, 1);
                 rxLeaked[id] = true;
                 return "rx grant " + rxRef[id] + " still in use by the back end after its response";
             }
@@ -585,6 +585,14 @@ public final class NetFront implements AutoCloseable
             {
                 return "rx frame takes more than " + MAX_SLOTS + " buffers";
             }
+            if (status < 0 && NetifDescriptor.RSP_ERROR != status && NetifDescriptor.RSP_DROPPED != status)
+            {
+                return "rx response " + id + " with unknown status " + status;
+            }
+            if (status >= 0 && chainBytes + status > NetifDescriptor.MAX_TX_SIZE)
+            {
+                return "rx frame longer than " + NetifDescriptor.MAX_TX_SIZE + " bytes";
+            }
             if (status < 0)
             {
                 chainError = true;
@@ -598,10 +606,6 @@ public final class NetFront implements AutoCloseable
                 }
                 else
                 {
-                    if (chainBytes + status > REASSEMBLY_BYTES)
-                    {
-                        return "rx frame longer than " + REASSEMBLY_BYTES + " bytes";
-                    }
                     domain.wrapGuestFrame(rxGfn[id], rxPage);
                     reassembly.putBytes(chainBytes, rxPage, offset, status);
                     counters.add(NetFrontCounters.RX_COPIES, 1);
@@ -633,8 +637,9 @@ public final class NetFront implements AutoCloseable
         chainBytes = 0;
         chainError = false;
         chainFirstId = -1;
-        if (error)
+        if (error || bytes < HEADER_BYTES)
         {
+            // an error status, or a runt no receiver can read an Ethernet header from
             counters.add(NetFrontCounters.RX_ERRORS, 1);
         }
         else
@@ -669,11 +674,11 @@ public final class NetFront implements AutoCloseable
     {
         counters.addShared(NetFrontCounters.NOTIFICATIONS_RECEIVED, 1);
         String violation = null;
-        try
+        synchronized (txLock)
         {
-            synchronized (txLock)
+            if (txOpen)
             {
-                if (txOpen)
+                try
                 {
                     do
                     {
@@ -681,12 +686,21 @@ public final class NetFront implements AutoCloseable
                     }
                     while (null == violation && txRing.finalCheckForResponses());
                 }
-            }
-            if (null == violation)
-            {
-                synchronized (rxLock)
+                catch (final RingProtocolException ex)
                 {
-                    if (rxOpen)
+                    violation = ex.getMessage();
+                }
+                // closed before the lock is released: no transmit uses a ring judged hostile
+                txOpen = null == violation;
+            }
+        }
+        if (null == violation)
+        {
+            synchronized (rxLock)
+            {
+                if (rxOpen)
+                {
+                    try
                     {
                         do
                         {
@@ -698,12 +712,13 @@ public final class NetFront implements AutoCloseable
                         }
                         while (null == violation && rxRing.finalCheckForResponses());
                     }
+                    catch (final RingProtocolException ex)
+                    {
+                        violation = ex.getMessage();
+                    }
+                    rxOpen = null == violation;
                 }
             }
-        }
-        catch (final RingProtocolException ex)
-        {
-            violation = ex.getMessage();
         }
         if (null != violation)
         {
