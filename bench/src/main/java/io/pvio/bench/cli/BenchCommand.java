@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
 @Command(
     name = "bench",
     description = "Run benchmark suites.",
-    subcommands = { BenchRingCommand.class, BenchBlockCommand.class, BenchNbdCommand.class })
+    subcommands = {
+        BenchRingCommand.class, BenchBlockCommand.class, BenchNetCommand.class, BenchNbdCommand.class })
 final class BenchCommand
 {
 }
