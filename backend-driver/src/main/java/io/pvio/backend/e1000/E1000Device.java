@@ -227,6 +227,7 @@ public final class E1000Device implements DeviceBus, BridgePort, AutoCloseable
                 case E1000.TCTL:
                     tctl = v & TCTL_WRITABLE;
                     tx.enable(0 != (v & E1000.CTL_EN));
+                    tx.forgetGather();
                     transmit = tx.ready();
                     break;
                 case E1000.RDBAL:
@@ -250,15 +251,19 @@ public final class E1000Device implements DeviceBus, BridgePort, AutoCloseable
                     break;
                 case E1000.TDBAL:
                     tx.baseLow = v;
+                    tx.forgetGather();
                     break;
                 case E1000.TDBAH:
                     tx.baseHigh = v;
+                    tx.forgetGather();
                     break;
                 case E1000.TDLEN:
                     tx.length = v;
+                    tx.forgetGather();
                     break;
                 case E1000.TDH:
                     tx.head = v;
+                    tx.forgetGather();
                     break;
                 case E1000.TDT:
                     tx.tail = v;
@@ -328,6 +333,7 @@ public final class E1000Device implements DeviceBus, BridgePort, AutoCloseable
             {
                 stop(rx, "descriptor " + rx.head + ": " + fault.getMessage());
                 rxMissed++;
+                mpc++; // the frame is lost for want of a usable descriptor, as with none free
                 return;
             }
             rx.head = rx.next(rx.head);
@@ -612,6 +618,7 @@ public final class E1000Device implements DeviceBus, BridgePort, AutoCloseable
     private void stop(final Queue queue, final String why)
     {
         queue.stopped = true;
+        queue.forgetGather();
         errors++;
         lastError = queue.name + ": " + why;
     }
@@ -662,14 +669,18 @@ public final class E1000Device implements DeviceBus, BridgePort, AutoCloseable
 
     /**
      * Copies the frame starting at TDH into the private buffer, writes DD back to its last descriptor if that asked
-     * for it (RS) and advances TDH past it; the frame's
-     * length, or -1 if there is none complete (or the queue stopped). Under the lock.
+     * for it (RS) and advances TDH past it; the frame's length, or -1 if there is none complete (or the queue
+     * stopped). A chain not yet ended by EOP when the tail is reached is kept where it got to, as the controller's
+     * descriptor prefetch does: the next TDT write goes on from there instead of fetching the chain again, so a guest
+     * writing TDT once per descriptor costs dom0 linear work, not quadratic. Under the lock.
      */
     private int gatherFrame()
     {
-        int index = tx.head;
-        int length = 0;
-        int descriptors = 0;
+        final boolean resume = tx.gatherNext >= 0;
+        int index = resume ? tx.gatherNext : tx.head;
+        int length = resume ? tx.gatherLength : 0;
+        int descriptors = resume ? tx.gatherDescriptors : 0;
+        tx.forgetGather();
         try
         {
             while (index != tx.tail)
@@ -707,7 +718,11 @@ public final class E1000Device implements DeviceBus, BridgePort, AutoCloseable
                     return -1;
                 }
             }
-            return -1; // no EOP before the tail yet: wait for the rest of the chain
+            // no EOP before the tail yet: keep what was fetched and wait for the rest of the chain
+            tx.gatherNext = index;
+            tx.gatherLength = length;
+            tx.gatherDescriptors = descriptors;
+            return -1;
         }
         catch (final GuestDma.DmaFault fault)
         {
@@ -745,6 +760,12 @@ public final class E1000Device implements DeviceBus, BridgePort, AutoCloseable
         int tail;
         boolean enabled;
         boolean stopped;
+        /** Where an unfinished chain's fetch stopped (transmit only), -1 for none. */
+        int gatherNext = -1;
+        /** Bytes of that chain already in the private buffer. */
+        int gatherLength;
+        /** Its descriptors already fetched. */
+        int gatherDescriptors;
 
         Queue(final String name)
         {
@@ -760,6 +781,14 @@ public final class E1000Device implements DeviceBus, BridgePort, AutoCloseable
             tail = 0;
             enabled = false;
             stopped = false;
+            forgetGather();
+        }
+
+        void forgetGather()
+        {
+            gatherNext = -1;
+            gatherLength = 0;
+            gatherDescriptors = 0;
         }
 
         void enable(final boolean on)

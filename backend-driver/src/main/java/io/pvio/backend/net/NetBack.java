@@ -61,7 +61,6 @@ public final class NetBack implements AutoCloseable
     private volatile String pendingViolation;
     private volatile boolean closeRequested;
     private volatile NetbackQueue queue;
-    private volatile int bridgePortId = -1;
     private String frontendPath;
     private int frontendId;
     private XenbusStateWatcher watcher;
@@ -181,7 +180,8 @@ public final class NetBack implements AutoCloseable
      */
     public int bridgePort()
     {
-        return bridgePortId;
+        final NetbackQueue current = queue;
+        return null == current ? -1 : current.bridgePort();
     }
 
     /**
@@ -361,7 +361,6 @@ public final class NetBack implements AutoCloseable
             return;
         }
         final int portId = bridge.addPort(name, made);
-        bridgePortId = portId;
         queue = made;
         made.start(portId);
         switchState(XenbusState.CONNECTED);
@@ -375,6 +374,7 @@ public final class NetBack implements AutoCloseable
         final UnsafeBuffer rxView = new UnsafeBuffer(0, 0);
         int mapped = 0;
         int port = -1;
+        NetbackQueue made = null;
         try
         {
             handles[0] = mapRing(grants, txRef, NetifXenbusKeys.TX_RING_REF, txView);
@@ -389,8 +389,8 @@ public final class NetBack implements AutoCloseable
             final BackRing rxRing = BackRing.attach(rxBuffer, rxGeometry);
             final EventChannelOps events = driverDomain.hypercalls().eventChannelOp();
             port = events.bindInterdomain(frontendId, remotePort);
-            final NetbackQueue made = new NetbackQueue(this, driverDomain, frontendId, bridge, txRing, txBuffer,
-                rxRing, rxBuffer, handles, port, sg, counters);
+            made = new NetbackQueue(this, driverDomain, frontendId, bridge, txRing, txBuffer, rxRing, rxBuffer,
+                handles, port, sg, counters);
             driverDomain.eventChannels().bindHandler(port, made::onEvent);
             return made;
         }
@@ -400,10 +400,17 @@ public final class NetBack implements AutoCloseable
             {
                 closePort(port);
             }
-            for (int i = 0; i < mapped; i++)
+            if (null != made)
             {
-                grants.unmap(handles[i]);
-                NetBackCounters.add(deviceSlab, NetBackCounters.GRANT_UNMAPS, 1);
+                made.release(deviceSlab); // unmaps both rings and frees the staging pages it allocated
+            }
+            else
+            {
+                for (int i = 0; i < mapped; i++)
+                {
+                    grants.unmap(handles[i]);
+                    NetBackCounters.add(deviceSlab, NetBackCounters.GRANT_UNMAPS, 1);
+                }
             }
             throw ex;
         }
@@ -436,12 +443,11 @@ public final class NetBack implements AutoCloseable
             return;
         }
         // unplug first: once removePort returns (it takes the bridge's lock) no delivery to this vif is running
-        bridge.removePort(bridgePortId);
+        bridge.removePort(current.bridgePort());
         current.stop();
         closePort(current.port());
         current.release(deviceSlab);
         queue = null;
-        bridgePortId = -1;
     }
 
     private void closePort(final int port)
@@ -507,6 +513,6 @@ public final class NetBack implements AutoCloseable
     @Override
     public String toString()
     {
-        return "NetBack{" + backendPath + ", state=" + state + ", bridgePort=" + bridgePortId + '}';
+        return "NetBack{" + backendPath + ", state=" + state + ", bridgePort=" + bridgePort() + '}';
     }
 }

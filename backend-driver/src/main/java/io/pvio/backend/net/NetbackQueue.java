@@ -204,6 +204,19 @@ final class NetbackQueue implements VcpuTask, IdleStrategy, BridgePort
      *
      * @param bridgePortId the port the bridge gave this queue.
      */
+    /**
+     * The port the bridge gave this queue.
+     *
+     * @return the port id, or -1 before {@link #start}.
+     */
+    int bridgePort()
+    {
+        synchronized (rxLock)
+        {
+            return bridgePort;
+        }
+    }
+
     void start(final int bridgePortId)
     {
         synchronized (rxLock)

@@ -101,6 +101,47 @@ class E1000DeviceTest
     }
 
     @Test
+    void aChainGivenOneTailWriteAtATimeIsFetchedOnceAndSentWhole()
+    {
+        bringUp();
+        final byte[] frame = frame(new Random(4), 400, MAC, PEER_MAC);
+        final UnsafeBuffer buffers = guest.guestFrame(BUFFER_GFN);
+        for (int i = 0; i < 4; i++)
+        {
+            buffers.putBytes(i * 1024, frame, i * 100, 100);
+            descriptor(i, (BUFFER_GFN << 12) + i * 1024, 100,
+                3 == i ? E1000.TXD_CMD_EOP | E1000.TXD_CMD_RS : E1000.TXD_CMD_IFCS);
+        }
+        write(E1000.TDT, 1);
+        // the controller has fetched descriptor 0 and its buffer: the guest reusing that buffer now is too late
+        buffers.setMemory(0, 100, (byte)0);
+        write(E1000.TDT, 2);
+        write(E1000.TDT, 3);
+        assertEquals(0, atPeer.size(), "no EOP yet");
+        assertEquals(0, reg(E1000.TDH), "TDH moves only past a whole frame");
+        write(E1000.TDT, 4);
+        assertEquals(1, atPeer.size());
+        assertArrayEquals(frame, atPeer.get(0), "each descriptor fetched once, in order, and the frame sent whole");
+        assertEquals(4, reg(E1000.TDH));
+        assertEquals(0, device.errors());
+    }
+
+    @Test
+    void aReceiveDescriptorOutsideGuestMemoryStopsReceiveAndCountsTheFrameMissed()
+    {
+        bringUp();
+        guest.guestFrame(RX_RING_GFN).putLong(0, 1L << 44);
+        write(E1000.RDT, 2);
+        final byte[] frame = frame(new Random(5), 60, PEER_MAC, MAC);
+        bridge.receive(peerPort, new UnsafeBuffer(frame), 0, frame.length, 0);
+        assertEquals(0, device.framesReceived());
+        assertEquals(1, device.rxMissed());
+        assertEquals(1, reg(E1000.MPC), "a lost frame is a missed packet, whatever lost it");
+        assertEquals(1, device.errors());
+        assertEquals(0, interrupts);
+    }
+
+    @Test
     void framesFillTheFreeDescriptorsAndTheRestAreMissedAndCounted()
     {
         bringUp();

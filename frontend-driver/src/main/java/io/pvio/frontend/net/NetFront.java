@@ -747,6 +747,18 @@ public final class NetFront implements AutoCloseable
         }
     }
 
+    /**
+     * Moves to {@code next} unless the interface is already broken or closed, under the monitor {@link #onBroken}
+     * takes, so a violation found on the guest's vCPU is never overwritten by the xenbus thread's transition.
+     */
+    private synchronized void moveTo(final NetFrontState next)
+    {
+        if (NetFrontState.BROKEN != state && NetFrontState.CLOSED != state)
+        {
+            state = next;
+        }
+    }
+
     private void notifyBackend(final int counter)
     {
         try
@@ -823,9 +835,9 @@ public final class NetFront implements AutoCloseable
                 }
                 break;
             case CONNECTED:
-                if (setUp && NetFrontState.INITIALISING == state)
+                if (setUp)
                 {
-                    state = NetFrontState.CONNECTED;
+                    moveTo(NetFrontState.CONNECTED);
                 }
                 break;
             case CLOSING:
@@ -835,7 +847,7 @@ public final class NetFront implements AutoCloseable
                 {
                     // the back end cut the interface off or went away: let go of everything
                     teardown(true);
-                    state = NetFrontState.CLOSED;
+                    moveTo(NetFrontState.CLOSED);
                     switchState(XenbusState.CLOSED);
                 }
                 break;
@@ -939,10 +951,7 @@ public final class NetFront implements AutoCloseable
             }
         }
         teardown(hypercallsAllowed);
-        if (NetFrontState.BROKEN != state)
-        {
-            state = NetFrontState.CLOSED;
-        }
+        moveTo(NetFrontState.CLOSED);
         if (hypercallsAllowed)
         {
             switchState(XenbusState.CLOSED);
