@@ -95,7 +95,8 @@ public final class CreditScheduler implements AutoCloseable
         this.hypervisor = hypervisor;
         this.config = new SchedulerConfig().pcpus(config.pcpus()).sliceNanos(config.sliceNanos())
             .tickNanos(config.tickNanos()).ticksPerAccounting(config.ticksPerAccounting())
-            .haltPollNanos(config.haltPollNanos()).idleSpinNanos(config.idleSpinNanos()).cost(config.cost());
+            .haltPollNanos(config.haltPollNanos()).haltPollAdaptive(config.haltPollAdaptive())
+            .idleSpinNanos(config.idleSpinNanos()).cost(config.cost());
         this.sliceNanos = config.sliceNanos();
         this.tickNanos = config.tickNanos();
         this.periodNanos = config.tickNanos() * config.ticksPerAccounting();

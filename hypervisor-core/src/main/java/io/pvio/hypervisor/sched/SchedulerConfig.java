@@ -19,7 +19,10 @@ public final class SchedulerConfig
     /** Ticks per accounting period ({@code CSCHED_TICKS_PER_ACCT}). */
     public static final int DEFAULT_TICKS_PER_ACCOUNTING = 3;
 
-    /** How long an idle vCPU polls its work before it blocks (halt polling, as KVM's default {@code halt_poll_ns}), in microseconds. */
+    /**
+     * The longest an idle vCPU polls its work before it blocks (halt polling, as KVM's default
+     * {@code halt_poll_ns}), in microseconds: the whole window when fixed, the window's ceiling when adaptive.
+     */
     public static final long DEFAULT_HALT_POLL_MICROS = 200;
 
     /** How long an idle physical CPU spins for new work before it parks, in microseconds. */
@@ -30,6 +33,7 @@ public final class SchedulerConfig
     private long tickNanos = TimeUnit.MILLISECONDS.toNanos(DEFAULT_TICK_MILLIS);
     private int ticksPerAccounting = DEFAULT_TICKS_PER_ACCOUNTING;
     private long haltPollNanos = TimeUnit.MICROSECONDS.toNanos(DEFAULT_HALT_POLL_MICROS);
+    private boolean haltPollAdaptive = true;
     private long idleSpinNanos = TimeUnit.MICROSECONDS.toNanos(DEFAULT_IDLE_SPIN_MICROS);
     private CostModel cost = new CostModel();
 
@@ -137,6 +141,30 @@ public final class SchedulerConfig
     }
 
     /**
+     * Whether each vCPU adapts its halt-polling window between 0 and {@link #haltPollNanos()} from how long its halts
+     * last, as KVM does (grow when a longer window would have caught the wake, shrink when a halt outlasts the
+     * maximum), instead of always polling for the whole window.
+     *
+     * @return true (the default) if adaptive; false for a fixed window.
+     */
+    public boolean haltPollAdaptive()
+    {
+        return haltPollAdaptive;
+    }
+
+    /**
+     * Chooses an adaptive or a fixed halt-polling window.
+     *
+     * @param adaptive true to adapt per vCPU up to {@link #haltPollNanos()}.
+     * @return this.
+     */
+    public SchedulerConfig haltPollAdaptive(final boolean adaptive)
+    {
+        this.haltPollAdaptive = adaptive;
+        return this;
+    }
+
+    /**
      * How long an idle vCPU keeps polling its tasks before it blocks, when nothing else waits for its pCPU.
      *
      * @return nanoseconds; 0 blocks at once.
@@ -223,6 +251,7 @@ public final class SchedulerConfig
     public String toString()
     {
         return "SchedulerConfig{pcpus=" + pcpus + ", slice=" + sliceNanos / 1000 + " us, tick=" + tickNanos / 1000 +
-            " us, ticksPerAccounting=" + ticksPerAccounting + ", haltPoll=" + haltPollNanos / 1000 + " us}";
+            " us, ticksPerAccounting=" + ticksPerAccounting + ", haltPoll=" + haltPollNanos / 1000 + " us" +
+            (haltPollAdaptive ? " adaptive" : "") + '}';
     }
 }

@@ -32,7 +32,10 @@ import java.util.concurrent.TimeUnit;
  * {@value #HALT_SPIN_NANOS} ns, then a yield of the host thread on each turn, since a Java thread cannot see the host's
  * run queue as KVM's {@code single_task_running()} check does, and the host's threads that stand for devices need the
  * same cores), then calls each
- * task's {@link VcpuTask#prepareToBlock()} and blocks.
+ * task's {@link VcpuTask#prepareToBlock()} and blocks. The polling window adapts per vCPU by default, as KVM's does:
+ * it starts at 0, doubles (from {@value #HALT_POLL_GROW_START_NANOS} ns) while halts end within the configured
+ * maximum, so a vCPU whose work comes back quickly polls, and halves when a halt outlasts the maximum, so a vCPU whose
+ * work comes late stops burning its physical CPU ({@link #adaptedPollWindow}).
  * <p>
  * <b>States.</b> {@code BLOCKED} (asleep, on no run queue), {@code QUEUED} (runnable, on a run queue or parked by
  * its cap), {@code RUNNING} (on a physical CPU), {@code RUNNING_WOKEN} (running, and woken since its pass began),
@@ -104,7 +107,10 @@ public final class Vcpu implements CpuPlatform
     private final Object taskLock = new Object();
     /** How long halt polling spins before it yields its host thread on each turn, in nanoseconds. */
     static final long HALT_SPIN_NANOS = 20_000;
+    /** The first non-zero adaptive window (KVM's {@code halt_poll_ns_grow_start}), in nanoseconds. */
+    static final long HALT_POLL_GROW_START_NANOS = 10_000;
     private final long haltPollNanos;
+    private final boolean haltPollAdaptive;
     private final UpcallListener waker = this::wake;
     private volatile VcpuTask[] tasks = NO_TASKS;
     private volatile DeviceBus deviceBus = DeviceBus.NONE;
@@ -130,6 +136,12 @@ public final class Vcpu implements CpuPlatform
     private boolean virqTimerBound;
     private int pollPortCount;
     private final int[] pollPorts = new int[CreditScheduler.MAX_POLL_PORTS];
+    /** The halt-polling window now: {@link #haltPollNanos} when fixed, adapted per halt when adaptive. */
+    private long pollWindow;
+    /** nanoTime when the current halt (no work) began, 0 when none: it can span a block and the next run. */
+    private long haltStart;
+    private long haltPollGrows;
+    private long haltPollShrinks;
 
     /** nanoTime of the wake that queued a blocked vCPU, 0 once recorded; written before the queueing lock. */
     long wokenAt;
@@ -164,6 +176,8 @@ public final class Vcpu implements CpuPlatform
         this.id = id;
         this.name = "d" + domain.id() + "v" + id;
         this.haltPollNanos = scheduler.config().haltPollNanos();
+        this.haltPollAdaptive = scheduler.config().haltPollAdaptive();
+        this.pollWindow = haltPollAdaptive ? 0 : haltPollNanos;
         this.cpu = GuestCpu.create(CpuMode.of(domain.mode()), this, scheduler.config().cost());
         if (0 == id)
         {
@@ -550,6 +564,10 @@ public final class Vcpu implements CpuPlatform
             }
             if (work > 0 && !blockRequested)
             {
+                if (0 != haltStart)
+                {
+                    endHalt(now - haltStart);
+                }
                 idleSince = 0;
                 continue;
             }
@@ -563,7 +581,11 @@ public final class Vcpu implements CpuPlatform
                 {
                     idleSince = now;
                 }
-                if (now - idleSince < haltPollNanos && 0 == p.waiting)
+                if (0 == haltStart)
+                {
+                    haltStart = now;
+                }
+                if (now - idleSince < pollWindow && 0 == p.waiting)
                 {
                     if (now - idleSince < HALT_SPIN_NANOS)
                     {
@@ -593,6 +615,75 @@ public final class Vcpu implements CpuPlatform
         saved.copyFrom(p.hardware);
         pcpu = null;
         return outcome;
+    }
+
+    /**
+     * A halt ended with work after {@code haltNanos}: with adaptive polling the window is adapted as KVM adapts
+     * {@code halt_poll_ns} (see {@link #adaptedPollWindow}).
+     */
+    private void endHalt(final long haltNanos)
+    {
+        haltStart = 0;
+        if (haltPollAdaptive)
+        {
+            final long adapted = adaptedPollWindow(pollWindow, haltNanos, haltPollNanos);
+            if (adapted > pollWindow)
+            {
+                haltPollGrows++;
+            }
+            else if (adapted < pollWindow)
+            {
+                haltPollShrinks++;
+            }
+            pollWindow = adapted;
+        }
+    }
+
+    /**
+     * The next adaptive halt-polling window after a halt that lasted {@code haltNanos} (from the last work to the
+     * next, through polling, blocking and the wake): unchanged if polling caught the work (the halt fit the window);
+     * halved (to 0 below {@value #HALT_POLL_GROW_START_NANOS} ns) if the halt outlasted the maximum, so polling could
+     * not have caught it and only wastes the CPU; doubled (at least {@value #HALT_POLL_GROW_START_NANOS} ns, at most
+     * the maximum) if a longer window within the maximum would have caught it. This is the rule of KVM's
+     * {@code kvm_vcpu_halt} with {@code halt_poll_ns_grow} 2 and {@code halt_poll_ns_shrink} 2.
+     *
+     * @param window    the window now, nanoseconds.
+     * @param haltNanos how long the halt lasted.
+     * @param max       the most the window may be ({@link SchedulerConfig#haltPollNanos()}).
+     * @return the next window.
+     */
+    static long adaptedPollWindow(final long window, final long haltNanos, final long max)
+    {
+        if (haltNanos <= window)
+        {
+            return window;
+        }
+        if (haltNanos > max)
+        {
+            final long shrunk = window / 2;
+            return shrunk < HALT_POLL_GROW_START_NANOS ? 0 : shrunk;
+        }
+        return Math.min(max, Math.max(HALT_POLL_GROW_START_NANOS, window * 2));
+    }
+
+    /**
+     * The halt-polling window in force now.
+     *
+     * @return nanoseconds: the configured window when fixed, the adapted one when adaptive.
+     */
+    public long haltPollWindowNanos()
+    {
+        return pollWindow;
+    }
+
+    /**
+     * How often the adaptive window grew and shrank.
+     *
+     * @return {grows, shrinks}; both 0 with a fixed window.
+     */
+    public long[] haltPollAdaptations()
+    {
+        return new long[] { haltPollGrows, haltPollShrinks };
     }
 
     /**
