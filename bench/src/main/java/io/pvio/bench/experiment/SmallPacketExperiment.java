@@ -130,7 +130,7 @@ final class SmallPacketExperiment implements Experiment
         final int frameBudget = context.scaled(10_000, 400);
         final SchedulerConfig scheduler = new SchedulerConfig().haltPollNanos(0);
         final CostModel cost = scheduler.cost();
-        final UnsafeBuffer[] frames = { frame(PV_MAC), frame(EMULATED_MAC) };
+        final UnsafeBuffer[] buffers = { frame(PV_MAC), frame(EMULATED_MAC) };
         try (PvMachine machine = PvMachine.start(frames(384L << 20), frames(64L << 20),
             new MachineOptions().scheduler(scheduler)))
         {
@@ -148,11 +148,11 @@ final class SmallPacketExperiment implements Experiment
             {
                 throw new IllegalStateException("e3: the vif did not negotiate scatter-gather");
             }
-            final Path pv = new Path("pv", para, machine.dom0(), pvWire, frames[0],
+            final Path pv = new Path("pv", para, machine.dom0(), pvWire, buffers[0],
                 (f, l) -> vif.front().transmit(f, 0, l), () -> vif.front().counters().notificationsReceived(),
                 () -> vif.back().counters().grantCopies(), () -> "front " + vif.front().counters() + ", back " +
                 vif.back().counters());
-            final Path emulated = new Path("emulated", full, machine.dom0(), emulatedWire, frames[1],
+            final Path emulated = new Path("emulated", full, machine.dom0(), emulatedWire, buffers[1],
                 nic::transmitFrame, nic::interrupts, () -> 0, nic::state);
             final Series[] series = {
                 new Series(PV_MTU, pv, MSS, false), new Series(PV_SG, pv, SG_CHUNK, false),
@@ -241,24 +241,24 @@ final class SmallPacketExperiment implements Experiment
         final ExperimentResult result, final Series s, final int payload, final int messages, final Counts c,
         final CostModel cost)
     {
-        final double packets = c.frames;
-        final double unpriced = c.hypercalls - c.pricedCalls;
+        final double packets = c.frames();
+        final double unpriced = c.hypercalls() - c.pricedCalls();
         if (unpriced < 0)
         {
-            throw new IllegalStateException("e3: " + c.pricedCalls + " hypercalls priced by the vCPUs, only " +
-                c.hypercalls + " counted by the domains");
+            throw new IllegalStateException("e3: " + c.pricedCalls() + " hypercalls priced by the vCPUs, only " +
+                c.hypercalls() + " counted by the domains");
         }
-        final double copyCycles = 2.0 * c.frameBytes * cost.pageCopy() / MachineMemory.FRAME_SIZE;
-        final double cycles = c.modeledCycles + unpriced * cost.hypercall() + copyCycles;
+        final double copyCycles = 2.0 * c.frameBytes() * cost.pageCopy() / MachineMemory.FRAME_SIZE;
+        final double cycles = c.modeledCycles() + unpriced * cost.hypercall() + copyCycles;
         final double payloadBytes = (double)payload * messages;
         final double perByte = cycles / payloadBytes;
         final double link = linkPayloadBitsPerSecond(payload);
         final double modeled = Math.min(link, CLOCK_GHZ * 1e9 / perByte * 8);
-        final double seconds = c.elapsedNanos / 1e9;
-        result.row(s.label, s.path.name, payload, framesPerMessage(payload, s.chunk), messages, c.exits / packets,
-            c.interrupts / packets, c.notifications / packets, c.hypercalls / packets, c.grantCopies / packets,
+        final double seconds = c.elapsedNanos() / 1e9;
+        result.row(s.label, s.path.name, payload, framesPerMessage(payload, s.chunk), messages, c.exits() / packets,
+            c.interrupts() / packets, c.notifications() / packets, c.hypercalls() / packets, c.grantCopies() / packets,
             cycles / packets, perByte, link / 1e9, modeled / 1e9, modeled / link, messages / seconds,
-            payloadBytes * 8 / seconds / 1e9, c.allocated);
+            payloadBytes * 8 / seconds / 1e9, c.allocated());
     }
 
     private static void check(final ExperimentResult result)
@@ -524,20 +524,25 @@ final class SmallPacketExperiment implements Experiment
         }
     }
 
-    /** What one measured run counted. */
-    private static final class Counts
+    /**
+     * What one measured run counted, over the guest and dom0.
+     *
+     * @param frames        frames that reached the wire.
+     * @param frameBytes    their bytes.
+     * @param exits         the guest's VM exits.
+     * @param interrupts    the driver's interrupts.
+     * @param notifications event sends.
+     * @param hypercalls    hypercalls the domains counted.
+     * @param pricedCalls   hypercalls the vCPUs' counters priced.
+     * @param grantCopies   netback's grant-copy segments.
+     * @param modeledCycles the vCPUs' modeled cycles.
+     * @param elapsedNanos  wall clock of the run.
+     * @param allocated     bytes the pCPU threads allocated.
+     */
+    private record Counts(
+        long frames, long frameBytes, long exits, long interrupts, long notifications, long hypercalls,
+        long pricedCalls, long grantCopies, long modeledCycles, long elapsedNanos, long allocated)
     {
-        long frames;
-        long frameBytes;
-        long exits;
-        long interrupts;
-        long notifications;
-        long hypercalls;
-        long pricedCalls;
-        long grantCopies;
-        long modeledCycles;
-        long elapsedNanos;
-        long allocated;
     }
 
     /** One NIC under test: its guest, its sender and its counters. */
@@ -589,29 +594,23 @@ final class SmallPacketExperiment implements Experiment
             final long[] allocatedAfter = allocated(ids);
             final CpuCounters g = cpu(guest.domain()).minus(guestBefore);
             final CpuCounters d = cpu(dom0).minus(dom0Before);
-            final Counts c = new Counts();
-            c.frames = wire.frames.get() - framesBefore;
-            c.frameBytes = wire.bytes.get() - bytesBefore;
-            c.exits = g.exits();
-            c.interrupts = interrupts.getAsLong() - interruptsBefore;
-            c.notifications = sends() - sendsBefore;
-            c.hypercalls = guest.domain().counters().total() + dom0.counters().total() - callsBefore;
-            c.pricedCalls = g.calls() + d.calls();
-            c.grantCopies = grantCopies.getAsLong() - copiesBefore;
-            c.modeledCycles = g.modeledCycles() + d.modeledCycles();
-            c.elapsedNanos = elapsed;
+            long allocated = 0;
             for (int i = 0; i < ids.length; i++)
             {
                 if (allocatedBefore[i] >= 0 && allocatedAfter[i] >= 0)
                 {
-                    c.allocated += allocatedAfter[i] - allocatedBefore[i];
+                    allocated += allocatedAfter[i] - allocatedBefore[i];
                 }
             }
+            final Counts c = new Counts(wire.frames.get() - framesBefore, wire.bytes.get() - bytesBefore, g.exits(),
+                interrupts.getAsLong() - interruptsBefore, sends() - sendsBefore,
+                guest.domain().counters().total() + dom0.counters().total() - callsBefore, g.calls() + d.calls(),
+                grantCopies.getAsLong() - copiesBefore, g.modeledCycles() + d.modeledCycles(), elapsed, allocated);
             final long expected = (long)messages * framesPerMessage(payload, chunk);
-            if (c.frames != expected)
+            if (c.frames() != expected)
             {
                 throw new IllegalStateException("e3: " + name + " sent " + expected + " frames, the wire got " +
-                    c.frames);
+                    c.frames());
             }
             return c;
         }
