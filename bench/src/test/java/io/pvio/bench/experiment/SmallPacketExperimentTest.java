@@ -5,6 +5,8 @@ import java.io.StringWriter;
 
 import org.junit.jupiter.api.Test;
 
+import io.pvio.machine.device.E1000;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -43,6 +45,15 @@ class SmallPacketExperimentTest
             {
                 assertTrue(result.number(r, "exits_per_packet") > 0, where);
                 assertEquals(0, result.number(r, "grant_copies_per_packet"), where);
+                if (SmallPacketExperiment.EMULATED.equals(series) || payload <= SmallPacketExperiment.MSS)
+                {
+                    // a doorbell per frame: the TDT write, and the ICR read of its transmit interrupt
+                    assertTrue(result.number(r, "exits_per_packet") >= E1000.ACCESSES_PER_LONE_PACKET, where);
+                }
+                else if (payload == SmallPacketExperiment.PAYLOADS[SmallPacketExperiment.PAYLOADS.length - 1])
+                {
+                    assertTrue(result.number(r, "exits_per_packet") < 1, "frames share a doorbell: " + where);
+                }
             }
             else
             {
