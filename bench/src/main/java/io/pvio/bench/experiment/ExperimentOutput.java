@@ -183,6 +183,7 @@ public final class ExperimentOutput
         final XYChart chart = new XYChartBuilder().width(960).height(540).title(result.title())
             .xAxisTitle(spec.xLabel()).yAxisTitle(spec.yLabel()).build();
         chart.getStyler().setYAxisLogarithmic(spec.logY());
+        chart.getStyler().setXAxisLogarithmic(spec.logX());
         final Map<String, List<Integer>> groups = new LinkedHashMap<>();
         for (int r = 0; r < result.rows().size(); r++)
         {

@@ -251,11 +251,30 @@ public final class ExperimentResult
      * @param xLabel       the x axis title.
      * @param yLabel       the y axis title.
      * @param logY         a logarithmic y axis.
+     * @param logX         a logarithmic x axis (line charts only).
      */
     public record Chart(
         Kind kind, String xColumn, List<String> yColumns, String seriesColumn, String xLabel, String yLabel,
-        boolean logY)
+        boolean logY, boolean logX)
     {
+        /**
+         * A chart with a linear x axis.
+         *
+         * @param kind         line or bar.
+         * @param xColumn      the x (or category) column.
+         * @param yColumns     the y columns.
+         * @param seriesColumn rows are grouped into series by this column (null for none).
+         * @param xLabel       the x axis title.
+         * @param yLabel       the y axis title.
+         * @param logY         a logarithmic y axis.
+         */
+        public Chart(
+            final Kind kind, final String xColumn, final List<String> yColumns, final String seriesColumn,
+            final String xLabel, final String yLabel, final boolean logY)
+        {
+            this(kind, xColumn, yColumns, seriesColumn, xLabel, yLabel, logY, false);
+        }
+
         /** Chart kinds. */
         public enum Kind
         {

@@ -10,6 +10,7 @@ public final class Experiments
     private static final List<Experiment> ALL = List.of(
         new ExitsPerIoExperiment(),
         new NotificationExperiment(),
+        new SmallPacketExperiment(),
         new PteUpdateExperiment(),
         new FaultDeliveryExperiment(),
         new EventDeliveryExperiment(),

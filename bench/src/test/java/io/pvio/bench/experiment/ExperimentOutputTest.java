@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ExperimentOutputTest
@@ -61,5 +62,17 @@ class ExperimentOutputTest
         final Map<?, ?> json = new ObjectMapper().readValue(dir.resolve("ex.json").toFile(), Map.class);
         assertEquals(false, json.get("passed"));
         assertEquals(3, ((List<?>)json.get("rows")).size());
+    }
+
+    @Test
+    void writesALineChartWithALogarithmicXAxis(@TempDir final Path dir) throws Exception
+    {
+        final ExperimentResult result = sample();
+        result.chart(new ExperimentResult.Chart(ExperimentResult.Chart.Kind.LINE, "x", List.of("y"), "series", "x",
+            "y", false, true));
+        assertTrue(result.chart().logX());
+        assertFalse(sample().chart().logX(), "the seven-argument chart has a linear x axis");
+        ExperimentOutput.write(result, dir);
+        assertTrue(Files.readString(dir.resolve("ex.svg")).contains("<svg"));
     }
 }

@@ -72,6 +72,7 @@ public final class EventChannels
     private static final VarHandle PORT = MethodHandles.arrayElementVarHandle(PortBinding[].class);
     private static final VarHandle HANDLER = MethodHandles.arrayElementVarHandle(EventHandler[].class);
     private static final VarHandle VIRQ_PORT = MethodHandles.arrayElementVarHandle(int[].class);
+    private static final VarHandle RAISED_BY_HYPERVISOR;
     private static final int UPCALL_INDEX = SharedInfoDescriptor.upcallPendingIndex(0);
     private static final int SELECTOR_INDEX = SharedInfoDescriptor.pendingSelectorIndex(0);
 
@@ -82,9 +83,24 @@ public final class EventChannels
     private final EventHandler[] handlers = new EventHandler[MAX_PORTS];
     private final int[] virqPorts = new int[NR_VIRQS];
     private volatile UpcallListener pollListener;
+    /** Read and written through {@link #RAISED_BY_HYPERVISOR} only. */
+    private long raisedByHypervisor;
     private final Object lock = new Object();
     private final DomainEventLoop loop;
     private boolean closed;
+
+    static
+    {
+        try
+        {
+            RAISED_BY_HYPERVISOR = MethodHandles.lookup().findVarHandle(
+                EventChannels.class, "raisedByHypervisor", long.class);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
 
     /**
      * Creates the empty port table of {@code owner}, with every port free. Called by {@link Domain}'s constructor.
@@ -295,7 +311,21 @@ public final class EventChannels
     public void raiseFromHypervisor(final int port)
     {
         checkPort(port, SEND);
+        // atomic add: ioreq servers of several vCPUs may raise at once
+        RAISED_BY_HYPERVISOR.getAndAdd(this, 1L);
         raise(port);
+    }
+
+    /**
+     * Events the hypervisor has sent to the owner's ports with {@link #raiseFromHypervisor(int)}, coalesced or not:
+     * the sends that are no {@code EVTCHNOP_send} of any domain, so the domains' {@code EVTCHN_SEND} counts and this
+     * count together are every event sent to the owner except virtual interrupts.
+     *
+     * @return the count.
+     */
+    public long raisedByHypervisor()
+    {
+        return (long)RAISED_BY_HYPERVISOR.getVolatile(this);
     }
 
     /**

@@ -449,6 +449,21 @@ class EventChannelOpsTest
         assertNotEquals(0, a.counters().total());
     }
 
+    @Test
+    void shouldCountHypervisorRaisesAndNotPeerSendsWhenRaisedFromHypervisor()
+    {
+        final int[] ports = connect(a, b);
+        ops(a).send(ports[0]);
+        channels(b).raiseFromHypervisor(ports[1]);
+        channels(b).raiseFromHypervisor(ports[1]);
+        assertThrows(HypercallException.class, () -> channels(b).raiseFromHypervisor(0));
+
+        assertEquals(2, channels(b).raisedByHypervisor(), "both raises, the second coalesced, and not the send");
+        assertEquals(0, channels(a).raisedByHypervisor());
+        assertEquals(0, b.counters().get(HypercallKind.EVTCHN_SEND), "a raise is no hypercall of the owner");
+        assertTrue(channels(b).isPending(ports[1]));
+    }
+
     private static void assertOutOfRange(final String call, final int port, final HypercallException ex)
     {
         assertEquals(Errno.EINVAL, ex.errno());
