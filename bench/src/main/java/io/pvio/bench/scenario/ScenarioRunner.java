@@ -456,7 +456,7 @@ public final class ScenarioRunner
         return loops;
     }
 
-    private static List<CpuSample> sampleCpus(final PvMachine machine)
+    static List<CpuSample> sampleCpus(final PvMachine machine)
     {
         final List<CpuSample> samples = new ArrayList<>();
         if (null != machine.scheduler())
@@ -470,7 +470,7 @@ public final class ScenarioRunner
         return samples;
     }
 
-    private static ScenarioReport.Cpu cpuReport(
+    static ScenarioReport.Cpu cpuReport(
         final PvMachine machine, final List<CpuSample> before, final long wallNanos)
     {
         if (null == machine.scheduler())

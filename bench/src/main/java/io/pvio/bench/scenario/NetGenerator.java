@@ -1,0 +1,175 @@
+package io.pvio.bench.scenario;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+
+import org.agrona.DirectBuffer;
+
+/**
+ * The sending application of a network workload, on a host thread of its own: it stamps each datagram
+ * ({@link UdpFrames#stamp}) and hands the frame to the guest's driver, which copies it before returning (netfront
+ * grants it to netback; the e1000 driver puts it in a descriptor's buffer), as long as fewer than {@code window}
+ * datagrams are in flight: sent and neither arrived nor counted as dropped. A full ring is retried. When nothing
+ * arrives for {@value #LOSS_TIMEOUT_MILLIS} ms with the window full, whatever is in flight is taken as lost and the
+ * window opens again. The send loop allocates nothing.
+ */
+final class NetGenerator implements Runnable
+{
+    /** How long a full window waits for an arrival before taking what is in flight as lost. */
+    static final long LOSS_TIMEOUT_MILLIS = 100;
+
+    /** Hands a frame to a guest's network driver. */
+    @FunctionalInterface
+    interface Transmit
+    {
+        /**
+         * Transmits one frame; the driver copies it before returning.
+         *
+         * @param frame  the buffer.
+         * @param offset where the frame starts.
+         * @param length its bytes.
+         * @return false if the driver had no room.
+         */
+        boolean send(DirectBuffer frame, int offset, int length);
+    }
+
+    private static final long LOSS_TIMEOUT_NANOS = TimeUnit.MILLISECONDS.toNanos(LOSS_TIMEOUT_MILLIS);
+
+    private final Transmit transmit;
+    private final UdpFrames frames;
+    private final int window;
+    private final LongSupplier arrived;
+    private final LongSupplier dropped;
+    private final AtomicLong sent = new AtomicLong();
+    private final AtomicLong lost = new AtomicLong();
+    private final AtomicLong refused = new AtomicLong();
+    private final Thread thread;
+    private volatile boolean stopping;
+    private volatile Throwable failure;
+
+    /**
+     * A generator, not started.
+     *
+     * @param name     its thread's name.
+     * @param transmit the guest's driver.
+     * @param frames   the datagrams.
+     * @param window   datagrams in flight at most.
+     * @param arrived  datagrams that arrived (or responses that came back) so far.
+     * @param dropped  datagrams counted as dropped on the way so far (for example for want of a receive buffer).
+     */
+    NetGenerator(
+        final String name, final Transmit transmit, final UdpFrames frames, final int window,
+        final LongSupplier arrived, final LongSupplier dropped)
+    {
+        this.transmit = transmit;
+        this.frames = frames;
+        this.window = window;
+        this.arrived = arrived;
+        this.dropped = dropped;
+        this.thread = new Thread(this, name);
+        this.thread.setDaemon(true);
+    }
+
+    /** Starts sending. */
+    void start()
+    {
+        thread.start();
+    }
+
+    /**
+     * Stops sending and waits for the thread.
+     *
+     * @throws InterruptedException if interrupted.
+     * @throws IllegalStateException if the send loop failed.
+     */
+    void stop() throws InterruptedException
+    {
+        stopping = true;
+        thread.join();
+        if (null != failure)
+        {
+            throw new IllegalStateException("the sender failed: " + failure, failure);
+        }
+    }
+
+    /**
+     * The sending thread.
+     *
+     * @return the thread.
+     */
+    Thread thread()
+    {
+        return thread;
+    }
+
+    long sent()
+    {
+        return sent.get();
+    }
+
+    long refused()
+    {
+        return refused.get();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void run()
+    {
+        try
+        {
+            send();
+        }
+        catch (final RuntimeException | Error ex)
+        {
+            failure = ex;
+        }
+    }
+
+    private void send()
+    {
+        final UdpFrames frames = this.frames;
+        final DirectBuffer frame = frames.frame();
+        final int length = frames.frameBytes();
+        final int window = this.window;
+        long sequence = 0;
+        long lastArrived = -1;
+        long lastMoveNanos = System.nanoTime();
+        long lostSoFar = 0;
+        while (!stopping)
+        {
+            final long arrivedSoFar = arrived.getAsLong();
+            if (sequence - arrivedSoFar - lostSoFar >= window)
+            {
+                final long accounted = arrivedSoFar + dropped.getAsLong();
+                if (sequence - accounted - lostSoFar >= window)
+                {
+                    final long now = System.nanoTime();
+                    if (accounted != lastArrived)
+                    {
+                        lastArrived = accounted;
+                        lastMoveNanos = now;
+                    }
+                    else if (now - lastMoveNanos > LOSS_TIMEOUT_NANOS)
+                    {
+                        lostSoFar = sequence - accounted;
+                        lost.lazySet(lostSoFar);
+                        lastMoveNanos = now;
+                    }
+                    Thread.onSpinWait();
+                    continue;
+                }
+            }
+            frames.stamp(sequence, System.nanoTime());
+            if (!transmit.send(frame, 0, length))
+            {
+                refused.lazySet(refused.get() + 1);
+                Thread.onSpinWait();
+                continue;
+            }
+            sequence++;
+            sent.lazySet(sequence);
+        }
+    }
+}
