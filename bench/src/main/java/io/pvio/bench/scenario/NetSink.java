@@ -113,6 +113,11 @@ final class NetSink
         return measuredBytes.get();
     }
 
+    long measureFromNanos()
+    {
+        return measureFromNanos;
+    }
+
     long lastMeasuredNanos()
     {
         return lastMeasuredNanos.get();

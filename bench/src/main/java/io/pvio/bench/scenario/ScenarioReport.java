@@ -620,7 +620,7 @@ public record ScenarioReport(
         out.println();
         out.println("Network paths side by side, per packet delivered (counted over the workload; CPU time " +
             "measured; x PV derived from packets/s)");
-        out.printf(Locale.ROOT, "%-28s %-14s %11s %8s %9s %9s %8s %8s %9s %9s %9s %9s %7s%n", "workload", "path",
+        out.printf(Locale.ROOT, "%-28s %-14s %11s %8s %9s %9s %8s %8s %9s %9s %9s %9s %9s %7s%n", "workload", "path",
             "packets/s", "p99 us", "notify", "grant cpy", "copies", "exits", "irqs", "hc guests", "hc dom0",
             "guest us", "dom0 us", "x PV");
         for (final NetReport n : network)

@@ -65,6 +65,7 @@ public final class ScenarioRunner
     private int progressWidth;
     private ScenarioReport.Cpu cpu;
     private ScenarioReport.Cpu emulatedCpu;
+    private List<ScenarioReport.NetReport> network = List.of();
     private Path xenStoreSocket;
 
     /**
@@ -209,7 +210,7 @@ public final class ScenarioRunner
         }
     }
 
-    private Hypercalls runGuests(final List<Plan> plans) throws InterruptedException
+    private Hypercalls runGuests(final List<Plan> plans) throws IOException, InterruptedException
     {
         try (PvMachine machine = PvMachine.start(frames(scenario.machineMemory()), frames(scenario.dom0Memory()),
             machineOptions(scenario.cpus())))
@@ -246,7 +247,12 @@ public final class ScenarioRunner
             final XenStoreSocketServer xenStoreServer = serveXenStore(machine);
             try
             {
-                return measureGuests(machine, plans);
+                final Hypercalls calls = measureGuests(machine, plans);
+                if (!scenario.network().isEmpty())
+                {
+                    network = new NetRunner(scenario, machine, out, interactive).run();
+                }
+                return calls;
             }
             finally
             {
@@ -543,7 +549,8 @@ public final class ScenarioRunner
         }
         final ScenarioReport.Machine machine = new ScenarioReport.Machine(scenario.machineMemory(),
             scenario.dom0Memory(), describe(scenario.backend()));
-        return ScenarioReport.of(name, machine, cpu, emulatedCpu, guests, hypercalls(hypercalls.dom0, allRequests));
+        return ScenarioReport.of(name, machine, cpu, emulatedCpu, guests, hypercalls(hypercalls.dom0, allRequests),
+            network);
     }
 
     private void runPhase(final String title, final List<Lane> lanes) throws InterruptedException
