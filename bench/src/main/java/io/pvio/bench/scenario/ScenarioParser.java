@@ -68,7 +68,8 @@ import io.pvio.ring.blkif.BlkifXenbusKeys;
  *                                       # native); network workloads use a guest's first NIC
  *         mac: 00:16:3e:00:01:01        # default 00:16:3e:00:&lt;guest&gt;:&lt;nic&gt;, counted from 1
  * network:                              # optional; run in turn after the disks' workloads
- *   - name: a-to-b                      # default FROM&gt;TO-KIND, -PAYLOAD appended for each of payloads
+ *   - name: a-to-b                      # default FROM&gt;TO-KIND-PAYLOAD; a name given gets
+ *                                       # -PAYLOAD only with payloads
  *     from: guest1                      # a guest with nics: the sender, or the requester
  *     to: guest2                        # another guest with nics, or uplink: the host behind dom0's VXLAN uplink
  *     kind: stream                      # UDP stream, or rr: request/response, each request echoed
