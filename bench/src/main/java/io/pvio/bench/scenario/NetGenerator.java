@@ -42,7 +42,6 @@ final class NetGenerator implements Runnable
     private final LongSupplier arrived;
     private final LongSupplier dropped;
     private final AtomicLong sent = new AtomicLong();
-    private final AtomicLong lost = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
     private final Thread thread;
     private volatile boolean stopping;
@@ -154,7 +153,6 @@ final class NetGenerator implements Runnable
                     else if (now - lastMoveNanos > LOSS_TIMEOUT_NANOS)
                     {
                         lostSoFar = sequence - accounted;
-                        lost.lazySet(lostSoFar);
                         lastMoveNanos = now;
                     }
                     Thread.onSpinWait();

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,6 +28,7 @@ import io.pvio.frontend.inet.DropReason;
 import io.pvio.frontend.inet.Ipv4Host;
 import io.pvio.frontend.net.NetFrontCounters;
 import io.pvio.frontend.net.NetFrontOptions;
+import io.pvio.frontend.net.NetReceiver;
 
 /**
  * Runs a scenario's network workloads on a booted machine: plugs every guest's NICs into one bridge of dom0's (vifs
@@ -141,7 +143,7 @@ final class NetRunner
             for (int n = 0; n < spec.nics().size(); n++)
             {
                 final Scenario.Nic nic = spec.nics().get(n);
-                final io.pvio.frontend.net.NetReceiver receiver = 0 == n ? endpoint.host::receive : (f, o, l) -> { };
+                final NetReceiver receiver = 0 == n ? endpoint.host::receive : (f, o, l) -> { };
                 final String mac = ScenarioParser.macText(nic.mac());
                 if (Scenario.Io.PV == nic.io())
                 {
@@ -264,6 +266,11 @@ final class NetRunner
         if (null == to)
         {
             peer.sinks(null, null);
+            if (null != peer.failure())
+            {
+                throw new IllegalStateException("network " + w.name() + ": the uplink's peer failed: " +
+                    peer.failure(), peer.failure());
+            }
         }
         else
         {
@@ -456,11 +463,15 @@ final class NetRunner
                 }
             }
         }
-        final boolean pv = path.startsWith("pv");
+        boolean vif = false;
+        for (final Endpoint e : ends)
+        {
+            vif |= null != e.vif;
+        }
         final ScenarioReport.NetDerived derived = new ScenarioReport.NetDerived(
             ratio(d[NOTIFICATIONS], delivered), ratio(d[GRANT_COPIES], delivered),
-            pv ? ratio(d[GUEST_COPIES], delivered) : null, ratio(d[EXITS], delivered),
-            ratio(pv ? d[EVENTS_TO_GUESTS] : d[INTERRUPTS], delivered), ratio(d[GUEST_CALLS], delivered),
+            vif ? ratio(d[GUEST_COPIES], delivered) : null, ratio(d[EXITS], delivered),
+            ratio(d[EVENTS_TO_GUESTS] + d[INTERRUPTS], delivered), ratio(d[GUEST_CALLS], delivered),
             ratio(d[DOM0_CALLS], delivered), ratio(guestCpu * 1e6, delivered), ratio(dom0Cpu * 1e6, delivered), null);
         final long checked = arrivals.checked() + (stream ? 0 : responses.checked());
         final long mismatches = arrivals.mismatches() + (stream ? 0 : responses.mismatches());
@@ -485,7 +496,7 @@ final class NetRunner
         for (final ScenarioReport.NetReport r : reports)
         {
             Double toPv = null;
-            if (r.path().startsWith("emulated"))
+            if (r.path().startsWith("emulated/"))
             {
                 for (final ScenarioReport.NetReport pv : reports)
                 {
@@ -577,7 +588,7 @@ final class NetRunner
 
         String io()
         {
-            return null != vif || Scenario.Io.PV == spec.nics().get(0).io() ? "pv" : "emulated";
+            return Scenario.Io.PV == spec.nics().get(0).io() ? "pv" : "emulated";
         }
 
         /** Hands a frame to the first NIC's driver; any thread. */
@@ -598,7 +609,7 @@ final class NetRunner
             final UnsafeBuffer frame = new UnsafeBuffer(new byte[60]);
             UdpFrames.putMac(frame, 0, 0xFFFF_FFFF_FFFFL);
             UdpFrames.putMac(frame, 6, mac);
-            frame.putShort(12, (short)0x88B5, java.nio.ByteOrder.BIG_ENDIAN);
+            frame.putShort(12, (short)0x88B5, ByteOrder.BIG_ENDIAN);
             final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (!transmit(frame, 0, frame.capacity()))
             {

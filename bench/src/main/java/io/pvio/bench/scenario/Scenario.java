@@ -165,7 +165,7 @@ public record Scenario(
     {
         /** UDP stream: datagrams as fast as the window of frames in flight allows, counted where they arrive. */
         STREAM,
-        /** UDP request/response: {@code window} requests outstanding, each echoed by the receiver, timed per round trip. */
+        /** UDP request/response: {@code window} requests outstanding, each echoed, timed per round trip. */
         RR
     }
 
@@ -216,7 +216,7 @@ public record Scenario(
     }
 
     /**
-     * How a guest reaches a disk.
+     * How a guest reaches a disk or a network.
      */
     public enum Io
     {

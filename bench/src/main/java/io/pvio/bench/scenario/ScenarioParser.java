@@ -373,7 +373,8 @@ public final class ScenarioParser
             if (Scenario.Io.PV == io && PagingMode.PARA != mode)
             {
                 throw nic.error("io", "pv", (PagingMode.NESTED == mode ? "a guest of mode para" : "emulated in a " +
-                    mode.name().toLowerCase(Locale.ROOT) + " guest") + " (a vif's netfront needs the guest's mode para)");
+                    mode.name().toLowerCase(Locale.ROOT) + " guest") +
+                    " (a vif's netfront needs the guest's mode para)");
             }
             if (Scenario.Io.EMULATED == io)
             {

@@ -486,15 +486,17 @@ public record ScenarioReport(
      *
      * @param notificationsPerPacket   {@code notifications / delivered}.
      * @param grantCopiesPerPacket     {@code grantCopies / delivered} (0 on the emulated path).
-     * @param dataCopiesPerPacket      netfront's copies per packet, or null on the emulated path (not counted).
+     * @param dataCopiesPerPacket      netfront's copies per packet, or null without a vif (the e1000 path's copies
+     *                                 are not counted).
      * @param exitsPerPacket           {@code exits / delivered}.
-     * @param interruptsPerPacket      e1000 interrupts (emulated) or events netfront received (PV) per packet.
+     * @param interruptsPerPacket      interrupts into the guests per packet: events netfront received plus the e1000
+     *                                 drivers' interrupts.
      * @param guestHypercallsPerPacket the two guests' hypercalls per packet.
      * @param dom0HypercallsPerPacket  dom0's hypercalls per packet.
      * @param guestCpuMicrosPerPacket  the two guests' vCPU time per packet (measured time, counted packets).
      * @param dom0CpuMicrosPerPacket   dom0's vCPU time per packet.
-     * @param toPv                     packets per second over those of the PV workload of the same kind, payload
-     *                                 and destination, or null on the PV path or without one.
+     * @param toPv                     on an emulated path, packets per second over those of the first PV workload
+     *                                 of the same kind, payload and destination (guest or uplink); else null.
      */
     public record NetDerived(
         double notificationsPerPacket, double grantCopiesPerPacket, Double dataCopiesPerPacket,
@@ -610,12 +612,12 @@ public record ScenarioReport(
             final NetCounted c = n.counted();
             out.printf(Locale.ROOT, "%-28s %-14s %,11d %,11d %,7d %,11d %,10d %,10d %,10d %,10d %,9d %,10d %,10d " +
                 "%,8d%n", n.name(), n.path(), c.sent(), c.delivered(), c.lost(), c.notifications(), c.grantCopies(),
-                c.guestCopies(), c.exits(), n.path().startsWith("pv") ? c.eventsToGuests() : c.interrupts(),
+                c.guestCopies(), c.exits(), c.eventsToGuests() + c.interrupts(),
                 c.ioreqs(), c.guestHypercalls(), c.dom0Hypercalls(),
                 c.droppedNoBuffer() + c.droppedMissed() + c.uplinkDrops());
         }
         out.println("  (notify: netfront + netback event sends, or 2 x ioreqs emulated; copies: netfront's; irqs: " +
-            "events netfront received, or e1000 interrupts; drops: receiver out of buffers + uplink)");
+            "events netfront received + e1000 interrupts; drops: receiver out of buffers + uplink)");
 
         out.println();
         out.println("Network paths side by side, per packet delivered (counted over the workload; CPU time " +

@@ -43,7 +43,9 @@ import io.pvio.machine.memory.MachineMemory;
  * boots the {@link PvMachine} with dom0 and the guests and plugs every disk (each waits for its xenbus handshake);
  * runs every disk's workload through its {@code BlockFront} at once, with a progress line each second; reads every
  * block a verified workload wrote back from its image file; runs the native baseline of every disk at once on its
- * image, at the workload's queue depth ({@link NativeDiskWorkload}); and returns the {@link ScenarioReport}.
+ * image, at the workload's queue depth ({@link NativeDiskWorkload}); and returns the {@link ScenarioReport}. The
+ * network workloads, if any, run on the same machine after the disks' workloads and before the native baselines
+ * ({@link NetRunner}), each in turn.
  * Temporary images are deleted at the end, whatever happens.
  * <p>
  * With {@link Scenario.Backend#oDirect() O_DIRECT} every image is opened with it: blkback's {@link FileBlockStore},

@@ -42,7 +42,8 @@ final class UdpFrames
      * @param destinationIp   the receiver's.
      * @param sourcePort      the sender's UDP port.
      * @param destinationPort the receiver's.
-     * @param payload         UDP payload bytes, {@link ScenarioParser#MIN_PAYLOAD} to {@link ScenarioParser#MAX_PAYLOAD}.
+     * @param payload         UDP payload bytes, {@link ScenarioParser#MIN_PAYLOAD} to
+     *                        {@link ScenarioParser#MAX_PAYLOAD}.
      */
     UdpFrames(
         final long sourceMac, final long destinationMac, final int sourceIp, final int destinationIp,
