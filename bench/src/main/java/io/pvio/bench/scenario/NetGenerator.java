@@ -2,6 +2,7 @@ package io.pvio.bench.scenario;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 
 import org.agrona.DirectBuffer;
@@ -12,7 +13,9 @@ import org.agrona.DirectBuffer;
  * grants it to netback; the e1000 driver puts it in a descriptor's buffer), as long as fewer than {@code window}
  * datagrams are in flight: sent and neither arrived nor counted as dropped. A full ring is retried. When nothing
  * arrives for {@value #LOSS_TIMEOUT_MILLIS} ms with the window full, whatever is in flight is taken as lost and the
- * window opens again. The send loop allocates nothing.
+ * window opens again. While it cannot send it spins a little, then yields, then parks until {@link #wake} (called
+ * by the receiving side on each arrival) or a timeout, so that a request/response's waiting sender does not take a
+ * host CPU from the simulated machine's physical CPUs. The send loop allocates nothing.
  */
 final class NetGenerator implements Runnable
 {
@@ -35,6 +38,9 @@ final class NetGenerator implements Runnable
     }
 
     private static final long LOSS_TIMEOUT_NANOS = TimeUnit.MILLISECONDS.toNanos(LOSS_TIMEOUT_MILLIS);
+    private static final int SPINS = 200;
+    private static final int YIELDS = 50;
+    private static final long PARK_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
 
     private final Transmit transmit;
     private final UdpFrames frames;
@@ -45,6 +51,7 @@ final class NetGenerator implements Runnable
     private final AtomicLong refused = new AtomicLong();
     private final Thread thread;
     private volatile boolean stopping;
+    private volatile boolean parked;
     private volatile Throwable failure;
 
     /**
@@ -93,6 +100,18 @@ final class NetGenerator implements Runnable
     }
 
     /**
+     * Unparks the sender if it is waiting for the window to open; from the receiving side, after counting an arrival.
+     * Allocates nothing.
+     */
+    void wake()
+    {
+        if (parked)
+        {
+            LockSupport.unpark(thread);
+        }
+    }
+
+    /**
      * The sending thread.
      *
      * @return the thread.
@@ -136,6 +155,7 @@ final class NetGenerator implements Runnable
         long lastArrived = -1;
         long lastMoveNanos = System.nanoTime();
         long lostSoFar = 0;
+        int idle = 0;
         while (!stopping)
         {
             final long arrivedSoFar = arrived.getAsLong();
@@ -155,7 +175,7 @@ final class NetGenerator implements Runnable
                         lostSoFar = sequence - accounted;
                         lastMoveNanos = now;
                     }
-                    Thread.onSpinWait();
+                    idle = idle(idle, arrivedSoFar);
                     continue;
                 }
             }
@@ -163,11 +183,35 @@ final class NetGenerator implements Runnable
             if (!transmit.send(frame, 0, length))
             {
                 refused.lazySet(refused.get() + 1);
-                Thread.onSpinWait();
+                idle = idle(idle, -1);
                 continue;
             }
+            idle = 0;
             sequence++;
             sent.lazySet(sequence);
         }
+    }
+
+    /** Waits a little longer each time nothing can be sent: spins, then yields, then parks. */
+    private int idle(final int idle, final long arrivedSoFar)
+    {
+        if (idle < SPINS)
+        {
+            Thread.onSpinWait();
+        }
+        else if (idle < SPINS + YIELDS)
+        {
+            Thread.yield();
+        }
+        else
+        {
+            parked = true;
+            if (arrivedSoFar < 0 || arrived.getAsLong() == arrivedSoFar) // StoreLoad: parked before the re-read
+            {
+                LockSupport.parkNanos(this, PARK_NANOS);
+            }
+            parked = false;
+        }
+        return idle + 1;
     }
 }

@@ -245,6 +245,7 @@ final class NetRunner
         final LongSupplier dropped = stream ? () -> receiverDrops(to) - droppedBefore : () -> 0;
         final NetGenerator generator = new NetGenerator("pvio-net-" + w.name(), from::transmit, frames, w.window(),
             arrived, dropped);
+        (stream ? arrivals : responses).waiter(generator);
         generator.start();
         try
         {

@@ -27,6 +27,7 @@ final class NetSink
     private final int frameBytes;
     private volatile long measureFromNanos = Long.MAX_VALUE;
     private volatile long stopAtNanos = Long.MAX_VALUE;
+    private volatile NetGenerator waiter;
 
     /**
      * A sink.
@@ -87,7 +88,24 @@ final class NetSink
                 }
             }
         }
-        received.lazySet(received.get() + 1); // last: a reader that sees the count sees what came before it
+        // last, and volatile: a reader that sees the count sees what came before it, and the store is ordered before
+        // the read of the sender's parked flag (StoreLoad), which it pairs with
+        received.set(received.get() + 1);
+        final NetGenerator waiter = this.waiter;
+        if (null != waiter)
+        {
+            waiter.wake();
+        }
+    }
+
+    /**
+     * Names the sender that waits for this sink's arrivals, to be woken on each.
+     *
+     * @param waiter the sender, or null.
+     */
+    void waiter(final NetGenerator waiter)
+    {
+        this.waiter = waiter;
     }
 
     /**
