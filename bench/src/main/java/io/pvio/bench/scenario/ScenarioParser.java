@@ -75,7 +75,8 @@ import io.pvio.ring.blkif.BlkifXenbusKeys;
  *     kind: stream                      # UDP stream, or rr: request/response, each request echoed
  *     payload: 1472                     # UDP payload bytes, 18 to 1472; or payloads: [64, 1472], one run each
  *     duration: 5s                      # measured, after warmup (default 500ms)
- *     window: 128                       # stream: frames in flight (default 128); rr: requests outstanding (1)
+ *     window: 32                        # stream: frames in flight (default 32, below an e1000's 64 receive
+ *                                       # descriptors); rr: requests outstanding (default 1)
  *     verify: true                      # the receiver checks every payload byte
  * </pre>
  * Sizes are whole numbers with an optional binary unit (K, M, G, T; "KiB", "KB" and "K" all mean 1024); durations
@@ -108,8 +109,8 @@ public final class ScenarioParser
     public static final int MIN_PAYLOAD = 18;
     /** The largest UDP payload: a 1500-byte MTU less the IPv4 and UDP headers. */
     public static final int MAX_PAYLOAD = 1472;
-    /** A stream's frames in flight unless {@code window} says otherwise. */
-    public static final int DEFAULT_STREAM_WINDOW = 128;
+    /** A stream's frames in flight unless {@code window} says otherwise: fewer than an e1000's receive descriptors. */
+    public static final int DEFAULT_STREAM_WINDOW = 32;
     private static final int MAX_STREAM_WINDOW = 1024;
     private static final int MAX_RR_WINDOW = 64;
 

@@ -491,9 +491,10 @@ public record ScenarioReport(
      * @param exitsPerPacket           {@code exits / delivered}.
      * @param interruptsPerPacket      interrupts into the guests per packet: events netfront received plus the e1000
      *                                 drivers' interrupts.
-     * @param guestHypercallsPerPacket the two guests' hypercalls per packet.
+     * @param guestHypercallsPerPacket the guests' hypercalls per packet.
      * @param dom0HypercallsPerPacket  dom0's hypercalls per packet.
-     * @param guestCpuMicrosPerPacket  the two guests' vCPU time per packet (measured time, counted packets).
+     * @param guestCpuMicrosPerPacket  the guests' vCPU time per packet, both ends or the sender alone to the uplink
+     *                                 (measured time, counted packets).
      * @param dom0CpuMicrosPerPacket   dom0's vCPU time per packet.
      * @param toPv                     on an emulated path, packets per second over those of the first PV workload
      *                                 of the same kind, payload and destination (guest or uplink); else null.
@@ -635,8 +636,8 @@ public record ScenarioReport(
                 d.interruptsPerPacket(), d.guestHypercallsPerPacket(), d.dom0HypercallsPerPacket(),
                 d.guestCpuMicrosPerPacket(), d.dom0CpuMicrosPerPacket(), ratio(d.toPv()));
         }
-        out.println("  (guest us: both ends' vCPU time; the sending application is a host thread writing into the " +
-            "guest's driver, so its own time is not in it)");
+        out.println("  (guest us: the guests' vCPU time, both ends or the sender alone to the uplink; the sending " +
+            "application is a host thread writing into the guest's driver, so its own time is not in it)");
 
         out.println();
         out.println("Network verification");
