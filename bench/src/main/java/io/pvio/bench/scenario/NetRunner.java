@@ -69,7 +69,8 @@ final class NetRunner
     private static final int MISSED = 11;
     private static final int UPLINK_DROPS = 12;
     private static final int CHECKSUMS = 13;
-    private static final int COUNTERS = 14;
+    private static final int DEVICE_COPIES = 14;
+    private static final int COUNTERS = 15;
 
     private final Scenario scenario;
     private final PvMachine machine;
@@ -399,6 +400,8 @@ final class NetRunner
                 c[IOREQS] += e.nic.ioreqs();
                 c[NOTIFICATIONS] += 2 * e.nic.ioreqs();
                 c[ACCESSES] += e.nic.registerAccesses();
+                c[GUEST_COPIES] += e.nic.driver().copies();
+                c[DEVICE_COPIES] += e.nic.device().framesSent() + e.nic.device().framesReceived();
                 c[MISSED] += e.nic.device().rxMissed();
             }
             c[GUEST_CALLS] += e.guest.domain().counters().total();
@@ -446,7 +449,8 @@ final class NetRunner
             roundTrips, measuredBytes, ratio(measuredPackets, seconds), ratio(measuredBytes * 8.0, seconds) / 1e9,
             ratio((double)measuredPackets * frames.payload(), seconds) / 1e6, lat);
         final ScenarioReport.NetCounted counted = new ScenarioReport.NetCounted(sent, delivered, lost,
-            d[NOTIFICATIONS], d[EVENTS_TO_GUESTS], d[GRANT_COPIES], d[GUEST_COPIES], d[EXITS], d[INTERRUPTS],
+            d[NOTIFICATIONS], d[EVENTS_TO_GUESTS], d[GRANT_COPIES], d[GUEST_COPIES], d[DEVICE_COPIES], d[EXITS],
+            d[INTERRUPTS],
             d[IOREQS], d[ACCESSES], d[GUEST_CALLS], d[DOM0_CALLS], d[NO_BUFFER], d[MISSED], d[UPLINK_DROPS]);
         double guestCpu = 0;
         double dom0Cpu = 0;
@@ -464,14 +468,9 @@ final class NetRunner
                 }
             }
         }
-        boolean vif = false;
-        for (final Endpoint e : ends)
-        {
-            vif |= null != e.vif;
-        }
         final ScenarioReport.NetDerived derived = new ScenarioReport.NetDerived(
             ratio(d[NOTIFICATIONS], delivered), ratio(d[GRANT_COPIES], delivered),
-            vif ? ratio(d[GUEST_COPIES], delivered) : null, ratio(d[EXITS], delivered),
+            ratio(d[GUEST_COPIES] + d[GRANT_COPIES] + d[DEVICE_COPIES], delivered), ratio(d[EXITS], delivered),
             ratio(d[EVENTS_TO_GUESTS] + d[INTERRUPTS], delivered), ratio(d[GUEST_CALLS], delivered),
             ratio(d[DOM0_CALLS], delivered), ratio(guestCpu * 1e6, delivered), ratio(dom0Cpu * 1e6, delivered), null);
         final long checked = arrivals.checked() + (stream ? 0 : responses.checked());

@@ -463,7 +463,10 @@ public record ScenarioReport(
      *                         event to dom0's device model and one back per trapped access, as for disks).
      * @param eventsToGuests   events netfront received (PV).
      * @param grantCopies      netback's {@code GNTTABOP_copy} operations (PV).
-     * @param guestCopies      netfront's memory copies (PV).
+     * @param guestCopies      the guests' drivers' memory copies: netfront's (PV), or the e1000 driver's into its
+     *                         transmit buffers (emulated).
+     * @param deviceCopies     the e1000 device models' copies of frames out of and into guest memory (emulated;
+     *                         netback's are its grant copies).
      * @param exits            the e1000 NICs' MMIO exits (emulated, full mode).
      * @param interrupts       interrupts the e1000 drivers took (emulated).
      * @param ioreqs           accesses forwarded to dom0's device model (emulated, full mode).
@@ -476,8 +479,8 @@ public record ScenarioReport(
      */
     public record NetCounted(
         long sent, long delivered, long lost, long notifications, long eventsToGuests, long grantCopies,
-        long guestCopies, long exits, long interrupts, long ioreqs, long registerAccesses, long guestHypercalls,
-        long dom0Hypercalls, long droppedNoBuffer, long droppedMissed, long uplinkDrops)
+        long guestCopies, long deviceCopies, long exits, long interrupts, long ioreqs, long registerAccesses,
+        long guestHypercalls, long dom0Hypercalls, long droppedNoBuffer, long droppedMissed, long uplinkDrops)
     {
     }
 
@@ -486,8 +489,9 @@ public record ScenarioReport(
      *
      * @param notificationsPerPacket   {@code notifications / delivered}.
      * @param grantCopiesPerPacket     {@code grantCopies / delivered} (0 on the emulated path).
-     * @param dataCopiesPerPacket      netfront's copies per packet, or null without a vif (the e1000 path's copies
-     *                                 are not counted).
+     * @param dataCopiesPerPacket      every copy of a frame's bytes per packet: the guests' drivers' copies plus
+     *                                 netback's grant copies or the device models' copies (the uplink's own copies
+     *                                 into and out of Netty's buffers are not counted).
      * @param exitsPerPacket           {@code exits / delivered}.
      * @param interruptsPerPacket      interrupts into the guests per packet: events netfront received plus the e1000
      *                                 drivers' interrupts.
@@ -500,7 +504,7 @@ public record ScenarioReport(
      *                                 of the same kind, payload and destination (guest or uplink); else null.
      */
     public record NetDerived(
-        double notificationsPerPacket, double grantCopiesPerPacket, Double dataCopiesPerPacket,
+        double notificationsPerPacket, double grantCopiesPerPacket, double dataCopiesPerPacket,
         double exitsPerPacket, double interruptsPerPacket, double guestHypercallsPerPacket,
         double dom0HypercallsPerPacket, double guestCpuMicrosPerPacket, double dom0CpuMicrosPerPacket, Double toPv)
     {
@@ -605,20 +609,21 @@ public record ScenarioReport(
 
         out.println();
         out.println("Network counters over each workload (counted, warm-up and drain included)");
-        out.printf(Locale.ROOT, "%-28s %-14s %11s %11s %7s %11s %10s %10s %10s %10s %9s %10s %10s %8s%n",
-            "workload", "path", "sent", "delivered", "lost", "notify", "grant cpy", "copies", "exits", "irqs",
-            "ioreqs", "hc guests", "hc dom0", "drops");
+        out.printf(Locale.ROOT, "%-28s %-14s %11s %11s %7s %11s %10s %10s %10s %10s %10s %9s %10s %10s %8s%n",
+            "workload", "path", "sent", "delivered", "lost", "notify", "grant cpy", "guest cpy", "model cpy",
+            "exits", "irqs", "ioreqs", "hc guests", "hc dom0", "drops");
         for (final NetReport n : network)
         {
             final NetCounted c = n.counted();
-            out.printf(Locale.ROOT, "%-28s %-14s %,11d %,11d %,7d %,11d %,10d %,10d %,10d %,10d %,9d %,10d %,10d " +
-                "%,8d%n", n.name(), n.path(), c.sent(), c.delivered(), c.lost(), c.notifications(), c.grantCopies(),
-                c.guestCopies(), c.exits(), c.eventsToGuests() + c.interrupts(),
+            out.printf(Locale.ROOT, "%-28s %-14s %,11d %,11d %,7d %,11d %,10d %,10d %,10d %,10d %,10d %,9d %,10d " +
+                "%,10d %,8d%n", n.name(), n.path(), c.sent(), c.delivered(), c.lost(), c.notifications(),
+                c.grantCopies(), c.guestCopies(), c.deviceCopies(), c.exits(), c.eventsToGuests() + c.interrupts(),
                 c.ioreqs(), c.guestHypercalls(), c.dom0Hypercalls(),
                 c.droppedNoBuffer() + c.droppedMissed() + c.uplinkDrops());
         }
-        out.println("  (notify: netfront + netback event sends, or 2 x ioreqs emulated; copies: netfront's; irqs: " +
-            "events netfront received + e1000 interrupts; drops: receiver out of buffers + uplink)");
+        out.println("  (notify: netfront + netback event sends, or 2 x ioreqs emulated; guest cpy: the drivers' " +
+            "copies; model cpy: the e1000 models' DMA copies; irqs: events netfront received + e1000 interrupts; " +
+            "drops: receiver out of buffers + uplink)");
 
         out.println();
         out.println("Network paths side by side, per packet delivered (counted over the workload; CPU time " +
@@ -629,10 +634,9 @@ public record ScenarioReport(
         for (final NetReport n : network)
         {
             final NetDerived d = n.derived();
-            out.printf(Locale.ROOT, "%-28s %-14s %,11.0f %8.1f %9.3f %9.3f %8s %8.3f %9.3f %9.3f %9.3f %9.3f %9.3f " +
+            out.printf(Locale.ROOT, "%-28s %-14s %,11.0f %8.1f %9.3f %9.3f %8.3f %8.3f %9.3f %9.3f %9.3f %9.3f %9.3f " +
                 "%7s%n", n.name(), n.path(), n.measured().packetsPerSecond(), n.measured().latency().p99Micros(),
-                d.notificationsPerPacket(), d.grantCopiesPerPacket(), null == d.dataCopiesPerPacket() ? "-" :
-                String.format(Locale.ROOT, "%.3f", d.dataCopiesPerPacket()), d.exitsPerPacket(),
+                d.notificationsPerPacket(), d.grantCopiesPerPacket(), d.dataCopiesPerPacket(), d.exitsPerPacket(),
                 d.interruptsPerPacket(), d.guestHypercallsPerPacket(), d.dom0HypercallsPerPacket(),
                 d.guestCpuMicrosPerPacket(), d.dom0CpuMicrosPerPacket(), ratio(d.toPv()));
         }

@@ -84,7 +84,7 @@ class ScenarioNetFramesTest
         final ScenarioReport.NetLatency latency = new ScenarioReport.NetLatency("one-way", 0, 0, 0, 0, 0, 0);
         return new ScenarioReport.NetReport("n", "a", "b", "stream", "pv/para", 64, 106, 32,
             new ScenarioReport.NetMeasured(1, 10, 0, 1060, 10, 0, 0, latency),
-            new ScenarioReport.NetCounted(10, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
-            new ScenarioReport.NetDerived(0, 0, null, 0, 0, 0, 0, 0, 0, null), verify, null);
+            new ScenarioReport.NetCounted(10, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+            new ScenarioReport.NetDerived(0, 0, 0, 0, 0, 0, 0, 0, 0, null), verify, null);
     }
 }
