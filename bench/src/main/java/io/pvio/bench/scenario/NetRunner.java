@@ -454,9 +454,11 @@ final class NetRunner
             d[IOREQS], d[ACCESSES], d[GUEST_CALLS], d[DOM0_CALLS], d[NO_BUFFER], d[MISSED], d[UPLINK_DROPS]);
         double guestCpu = 0;
         double dom0Cpu = 0;
+        long cycles = 0;
         if (null != cpu)
         {
             dom0Cpu = cpu.domains().get(0).cpuSeconds();
+            cycles = cpu.domains().get(0).modeledCycles();
             for (final ScenarioReport.DomainCpu domain : cpu.domains())
             {
                 for (final Endpoint e : ends)
@@ -464,6 +466,7 @@ final class NetRunner
                     if (domain.domid() == e.guest.domain().id())
                     {
                         guestCpu += domain.cpuSeconds();
+                        cycles += domain.modeledCycles();
                     }
                 }
             }
@@ -472,7 +475,8 @@ final class NetRunner
             ratio(d[NOTIFICATIONS], delivered), ratio(d[GRANT_COPIES], delivered),
             ratio(d[GUEST_COPIES] + d[GRANT_COPIES] + d[DEVICE_COPIES], delivered), ratio(d[EXITS], delivered),
             ratio(d[EVENTS_TO_GUESTS] + d[INTERRUPTS], delivered), ratio(d[GUEST_CALLS], delivered),
-            ratio(d[DOM0_CALLS], delivered), ratio(guestCpu * 1e6, delivered), ratio(dom0Cpu * 1e6, delivered), null);
+            ratio(d[DOM0_CALLS], delivered), ratio(cycles, delivered), ratio(guestCpu * 1e6, delivered),
+            ratio(dom0Cpu * 1e6, delivered), null);
         final long checked = arrivals.checked() + (stream ? 0 : responses.checked());
         final long mismatches = arrivals.mismatches() + (stream ? 0 : responses.mismatches());
         final ScenarioReport.NetVerify verify = new ScenarioReport.NetVerify(w.verify(), checked, mismatches,
@@ -520,7 +524,8 @@ final class NetRunner
                 r.frameBytes(), r.window(), r.measured(), r.counted(), new ScenarioReport.NetDerived(
                 d.notificationsPerPacket(), d.grantCopiesPerPacket(), d.dataCopiesPerPacket(), d.exitsPerPacket(),
                 d.interruptsPerPacket(), d.guestHypercallsPerPacket(), d.dom0HypercallsPerPacket(),
-                d.guestCpuMicrosPerPacket(), d.dom0CpuMicrosPerPacket(), toPv), r.verify(), r.cpu()));
+                d.modeledCyclesPerPacket(), d.guestCpuMicrosPerPacket(), d.dom0CpuMicrosPerPacket(), toPv), r.verify(),
+                r.cpu()));
         }
         return List.copyOf(result);
     }

@@ -497,6 +497,9 @@ public record ScenarioReport(
      *                                 drivers' interrupts.
      * @param guestHypercallsPerPacket the guests' hypercalls per packet.
      * @param dom0HypercallsPerPacket  dom0's hypercalls per packet.
+     * @param modeledCyclesPerPacket   cycles the cost model gives the guests' and dom0's exits, hypercalls and event
+     *                                 deliveries, per packet (modeled, not measured: the simulated exits and
+     *                                 hypercalls themselves cost little wall time).
      * @param guestCpuMicrosPerPacket  the guests' vCPU time per packet, both ends or the sender alone to the uplink
      *                                 (measured time, counted packets).
      * @param dom0CpuMicrosPerPacket   dom0's vCPU time per packet.
@@ -506,7 +509,8 @@ public record ScenarioReport(
     public record NetDerived(
         double notificationsPerPacket, double grantCopiesPerPacket, double dataCopiesPerPacket,
         double exitsPerPacket, double interruptsPerPacket, double guestHypercallsPerPacket,
-        double dom0HypercallsPerPacket, double guestCpuMicrosPerPacket, double dom0CpuMicrosPerPacket, Double toPv)
+        double dom0HypercallsPerPacket, double modeledCyclesPerPacket, double guestCpuMicrosPerPacket,
+        double dom0CpuMicrosPerPacket, Double toPv)
     {
     }
 
@@ -626,19 +630,20 @@ public record ScenarioReport(
             "drops: receiver out of buffers + uplink)");
 
         out.println();
-        out.println("Network paths side by side, per packet delivered (counted over the workload; CPU time " +
-            "measured; x PV derived from packets/s)");
-        out.printf(Locale.ROOT, "%-28s %-14s %11s %8s %9s %9s %8s %8s %9s %9s %9s %9s %9s %7s%n", "workload", "path",
-            "packets/s", "p99 us", "notify", "grant cpy", "copies", "exits", "irqs", "hc guests", "hc dom0",
-            "guest us", "dom0 us", "x PV");
+        out.println("Network paths side by side, per packet delivered (counted over the workload; cycles modeled; " +
+            "CPU time measured; x PV derived from packets/s)");
+        out.printf(Locale.ROOT, "%-28s %-14s %11s %8s %9s %9s %8s %8s %9s %9s %9s %9s %9s %9s %7s%n", "workload",
+            "path", "packets/s", "p99 us", "notify", "grant cpy", "copies", "exits", "irqs", "hc guests", "hc dom0",
+            "kcycles", "guest us", "dom0 us", "x PV");
         for (final NetReport n : network)
         {
             final NetDerived d = n.derived();
-            out.printf(Locale.ROOT, "%-28s %-14s %,11.0f %8.1f %9.3f %9.3f %8.3f %8.3f %9.3f %9.3f %9.3f %9.3f %9.3f " +
-                "%7s%n", n.name(), n.path(), n.measured().packetsPerSecond(), n.measured().latency().p99Micros(),
+            out.printf(Locale.ROOT, "%-28s %-14s %,11.0f %8.1f %9.3f %9.3f %8.3f %8.3f %9.3f %9.3f %9.3f %9.2f %9.3f " +
+                "%9.3f %7s%n", n.name(), n.path(), n.measured().packetsPerSecond(), n.measured().latency().p99Micros(),
                 d.notificationsPerPacket(), d.grantCopiesPerPacket(), d.dataCopiesPerPacket(), d.exitsPerPacket(),
                 d.interruptsPerPacket(), d.guestHypercallsPerPacket(), d.dom0HypercallsPerPacket(),
-                d.guestCpuMicrosPerPacket(), d.dom0CpuMicrosPerPacket(), ratio(d.toPv()));
+                d.modeledCyclesPerPacket() / 1e3, d.guestCpuMicrosPerPacket(), d.dom0CpuMicrosPerPacket(),
+                ratio(d.toPv()));
         }
         out.println("  (guest us: the guests' vCPU time, both ends or the sender alone to the uplink; the sending " +
             "application is a host thread writing into the guest's driver, so its own time is not in it)");

@@ -110,9 +110,14 @@ public final class ScenarioRunner
     public ScenarioReport run() throws IOException, InterruptedException
     {
         out.println("scenario: " + name + (scenario.description().isEmpty() ? "" : ": " + scenario.description()));
-        out.printf(Locale.ROOT, "machine: %s, dom0 %s, %d guest(s), %s; back end offers %s%n",
+        boolean disks = false;
+        for (final Scenario.Guest guest : scenario.guests())
+        {
+            disks |= !guest.disks().isEmpty();
+        }
+        out.printf(Locale.ROOT, "machine: %s, dom0 %s, %d guest(s), %s%s%n",
             size(scenario.machineMemory()), size(scenario.dom0Memory()), scenario.guests().size(),
-            describe(scenario.cpus()), describe(scenario.backend()));
+            describe(scenario.cpus()), disks ? "; back end offers " + describe(scenario.backend()) : "");
         out.flush();
         final List<Plan> plans = new ArrayList<>();
         Path tempDir = null;

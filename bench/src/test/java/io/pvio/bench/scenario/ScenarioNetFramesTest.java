@@ -85,6 +85,6 @@ class ScenarioNetFramesTest
         return new ScenarioReport.NetReport("n", "a", "b", "stream", "pv/para", 64, 106, 32,
             new ScenarioReport.NetMeasured(1, 10, 0, 1060, 10, 0, 0, latency),
             new ScenarioReport.NetCounted(10, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
-            new ScenarioReport.NetDerived(0, 0, 0, 0, 0, 0, 0, 0, 0, null), verify, null);
+            new ScenarioReport.NetDerived(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, null), verify, null);
     }
 }

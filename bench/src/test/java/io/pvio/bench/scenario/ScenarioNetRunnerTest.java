@@ -100,6 +100,10 @@ class ScenarioNetRunnerTest
             }
         }
         final ScenarioReport.NetReport emulatedRr = report.network().get(3);
+        final ScenarioReport.NetReport pvRr = report.network().get(1);
+        assertTrue(emulatedRr.derived().modeledCyclesPerPacket() > 2 * pvRr.derived().modeledCyclesPerPacket(),
+            "the cost model charges exits more than hypercalls: " + emulatedRr.derived().modeledCyclesPerPacket() +
+            " vs " + pvRr.derived().modeledCyclesPerPacket());
         assertTrue(emulatedRr.derived().exitsPerPacket() >= 2, "a lone packet exits twice on each side: " +
             emulatedRr.derived().exitsPerPacket());
         assertTrue(text.toString().contains("network pv-s: pv/para pa -> pb, stream"), text.toString());
