@@ -142,6 +142,32 @@ class ScenarioNetRunnerTest
         assertTrue(rr.measured().roundTrips() > 10, printed);
     }
 
+    @Test
+    void shouldRunTheDisksWorkloadsThenTheNetworkOnesOnOneMachine() throws Exception
+    {
+        final Scenario scenario = ScenarioParser.parse(String.join("\n",
+            "description: mixed test",
+            "machine: {memory: 96M, dom0-memory: 32M}",
+            "guests:",
+            "  - {name: d, memory: 16M, nics: [{io: pv}], disks: [{size: 8M, workload: {count: 500, " +
+                "baseline: false}}]}",
+            "  - {name: e, memory: 16M, mode: full, nics: [{io: emulated}]}",
+            "network:",
+            "  - {name: mixed-rr, from: d, to: e, kind: rr, payload: 300, " + WORK + "}",
+            ""), false, "mixed test");
+        final ScenarioReport report = new ScenarioRunner(scenario, "mixed test",
+            new PrintWriter(new StringWriter(), true), false).run();
+        final String printed = print(report);
+        assertTrue(report.clean(), printed);
+        assertEquals(500, report.guests().get(0).disks().get(0).counted().ios());
+        final ScenarioReport.NetReport rr = report.network().get(0);
+        assertEquals("pv>emulated", rr.path());
+        assertTrue(rr.measured().roundTrips() > 0, printed);
+        assertTrue(rr.counted().grantCopies() > 0 && rr.counted().exits() > 0, "both paths' counters");
+        assertNull(rr.derived().toPv());
+        assertTrue(printed.contains("Through the guests' drivers") && printed.contains("Network workloads"));
+    }
+
     private static String print(final ScenarioReport report)
     {
         final StringWriter text = new StringWriter();
