@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
  * scenario (the built-in default without FILE) and prints its report; while the guests run, dom0's XenStore is
  * served on a Unix socket for Xen's {@code xenstore-*} tools. A bad file or option exits with
  * {@link PvioCommand#EXIT_USAGE} and a message naming the field, before anything starts; a run in which a read did
- * not match, a written block was not found in its image or an I/O failed exits with
+ * not match, a written block was not found in its image, an I/O failed or a datagram arrived damaged exits with
  * {@link PvioCommand#EXIT_FAILURE}.
  */
 @Command(
@@ -41,11 +41,19 @@ import picocli.CommandLine.Spec;
         "FILE is YAML or JSON (by its extension, .yaml/.yml/.json, or its first character); the example " +
             "scenarios in scenarios/ show every field. A file with an error is refused as a whole before anything " +
             "starts, with a message naming the field, for example: " +
-            "guests[1].disks[0].size: expected a size like 4K, 256M or 4G ..., got \"12X\"."},
+            "guests[1].disks[0].size: expected a size like 4K, 256M or 4G ..., got \"12X\".",
+        "",
+        "Guests may also, or instead, have NICs (nics: io: pv, a vif in a para guest; io: emulated, an e1000 NIC " +
+            "in a full or native guest) and the scenario a network: list of UDP workloads from a guest to another " +
+            "or to the uplink (dom0's VXLAN uplink to a host socket on loopback), kind stream or rr " +
+            "(request/response), run in turn after the disks' workloads; the report gives packets/s, Gbit/s, " +
+            "latency percentiles, and notifications, copies, exits, hypercalls and CPU time per packet, PV and " +
+            "emulated side by side (scenarios/net-guest-to-guest.yaml, scenarios/net-uplink.yaml)."},
     footer = {
         "",
         "Exit status: 0 clean run; 1 a read mismatched, a written block is missing from its image, an I/O failed, " +
-            "or the machine failed; 2 bad arguments or a bad scenario file."})
+            "a datagram's payload or checksum was wrong, or the machine failed; 2 bad arguments or a bad scenario " +
+            "file."})
 final class RunCommand implements Callable<Integer>
 {
     /** The socket's name in the temporary directory made for it when {@code --xenstore-socket} is not given. */

@@ -17,10 +17,15 @@ import io.pvio.machine.vm.PagingMode;
  * @param cpus          the physical CPUs and how domains run on them.
  * @param backend       the back end's offer, the same for every disk.
  * @param guests        the guests, at least one.
+ * @param network       the network workloads, run in turn after the disks' workloads; empty for none.
  */
 public record Scenario(
-    String description, long machineMemory, long dom0Memory, Cpus cpus, Backend backend, List<Guest> guests)
+    String description, long machineMemory, long dom0Memory, Cpus cpus, Backend backend, List<Guest> guests,
+    List<NetWorkload> network)
 {
+    /** The {@code to} of a network workload whose receiver is the host behind dom0's VXLAN uplink. */
+    public static final String UPLINK = "uplink";
+
     /**
      * The same scenario with every workload running for {@code durationNanos} after its warm-up instead of its own
      * duration or count.
@@ -42,9 +47,34 @@ public record Scenario(
                     durationNanos, 0, w.warmupNanos(), w.verify(), w.seed(), w.baseline())));
             }
             changed.add(new Guest(guest.name(), guest.memory(), guest.vcpus(), guest.mode(), guest.weight(),
-                guest.cap(), guest.cpuBound(), List.copyOf(disks)));
+                guest.cap(), guest.cpuBound(), List.copyOf(disks), guest.nics()));
         }
-        return new Scenario(description, machineMemory, dom0Memory, cpus, backend, List.copyOf(changed));
+        final List<NetWorkload> net = new ArrayList<>();
+        for (final NetWorkload w : network)
+        {
+            net.add(new NetWorkload(w.name(), w.from(), w.to(), w.kind(), w.payload(), durationNanos, w.warmupNanos(),
+                w.window(), w.verify()));
+        }
+        return new Scenario(description, machineMemory, dom0Memory, cpus, backend, List.copyOf(changed),
+            List.copyOf(net));
+    }
+
+    /**
+     * A guest by name.
+     *
+     * @param name the guest's name.
+     * @return the guest, or null if none has that name.
+     */
+    public Guest guest(final String name)
+    {
+        for (final Guest guest : guests)
+        {
+            if (guest.name().equals(name))
+            {
+                return guest;
+            }
+        }
+        return null;
     }
 
     /**
@@ -108,12 +138,63 @@ public record Scenario(
      * @param weight its credit-scheduler weight (256 is Xen's default).
      * @param cap    the most CPU it may use, in percent of one physical CPU; 0 for no cap.
      * @param cpuBound whether each of its vCPUs also runs a CPU-bound loop during the workload.
-     * @param disks  its disks, at least one.
+     * @param disks  its disks; at least one unless it has a NIC.
+     * @param nics   its network interfaces, up to 4; the first is the one its network workloads use.
      */
     public record Guest(
         String name, long memory, int vcpus, PagingMode mode, int weight, int cap, boolean cpuBound,
-        List<Disk> disks)
+        List<Disk> disks, List<Nic> nics)
     {
+    }
+
+    /**
+     * A guest's network interface, a port of dom0's bridge.
+     *
+     * @param io  {@link Io#PV} for a vif (netfront in a para guest, netback in dom0), {@link Io#EMULATED} for an
+     *            e1000 NIC (in a native or full-mode guest).
+     * @param mac its MAC address, 48 bits, unicast.
+     */
+    public record Nic(Io io, long mac)
+    {
+    }
+
+    /**
+     * What a network workload does.
+     */
+    public enum NetKind
+    {
+        /** UDP stream: datagrams as fast as the window of frames in flight allows, counted where they arrive. */
+        STREAM,
+        /** UDP request/response: {@code window} requests outstanding, each echoed, timed per round trip. */
+        RR
+    }
+
+    /**
+     * A network workload between two guests' first NICs, or from a guest to the host behind the uplink.
+     *
+     * @param name          its name in the report.
+     * @param from          the sending guest (the requester for {@link NetKind#RR}).
+     * @param to            the receiving guest (the responder), or {@link #UPLINK}.
+     * @param kind          stream or request/response.
+     * @param payload       UDP payload bytes, 18 to 1472 (frames of 60 to 1514 bytes).
+     * @param durationNanos how long to measure after the warm-up.
+     * @param warmupNanos   time run before measuring.
+     * @param window        stream: frames sent and not yet arrived; request/response: requests outstanding.
+     * @param verify        whether the receiver checks every payload byte.
+     */
+    public record NetWorkload(
+        String name, String from, String to, NetKind kind, int payload, long durationNanos, long warmupNanos,
+        int window, boolean verify)
+    {
+        /**
+         * Whether the receiver is the host behind the uplink.
+         *
+         * @return true for {@code to: uplink}.
+         */
+        public boolean toUplink()
+        {
+            return UPLINK.equals(to);
+        }
     }
 
     /**
@@ -135,15 +216,18 @@ public record Scenario(
     }
 
     /**
-     * How a guest reaches a disk.
+     * How a guest reaches a disk or a network.
      */
     public enum Io
     {
-        /** The split driver: blkfront in the guest, blkback in dom0, a shared ring, grants and event channels. */
+        /**
+         * The split driver: blkfront (netfront) in the guest, blkback (netback) in dom0, shared rings, grants and
+         * event channels.
+         */
         PV,
         /**
-         * An emulated AHCI controller: the guest's unmodified driver programs its registers, each access trapping to
-         * the device model in dom0 in full mode (reaching the device directly natively).
+         * An emulated AHCI controller (e1000 NIC): the guest's unmodified driver programs its registers, each access
+         * trapping to the device model in dom0 in full mode (reaching the device directly natively).
          */
         EMULATED
     }

@@ -25,6 +25,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
 import io.pvio.backend.block.BlockDataPath;
+import io.pvio.frontend.net.NetFront;
 import io.pvio.hypervisor.sched.CreditScheduler;
 import io.pvio.hypervisor.sched.SchedulerConfig;
 import io.pvio.machine.device.Ahci;
@@ -62,6 +63,21 @@ import io.pvio.ring.blkif.BlkifXenbusKeys;
  *                     warmup: 1s,       # default 1s with a duration, 0 with a count
  *                     verify: true, seed: 1,
  *                     baseline: true }  # then natively: queue-depth threads, one synchronous I/O each
+ *     nics:                             # beside or instead of disks (a guest needs one or the other)
+ *       - io: pv                        # a vif (netfront; mode para), or emulated: an e1000 NIC (mode full or
+ *                                       # native); network workloads use a guest's first NIC
+ *         mac: 00:16:3e:00:01:01        # default 00:16:3e:00:&lt;guest&gt;:&lt;nic&gt;, counted from 1
+ * network:                              # optional; run in turn after the disks' workloads
+ *   - name: a-to-b                      # default FROM&gt;TO-KIND-PAYLOAD; a name given gets
+ *                                       # -PAYLOAD only with payloads
+ *     from: guest1                      # a guest with nics: the sender, or the requester
+ *     to: guest2                        # another guest with nics, or uplink: the host behind dom0's VXLAN uplink
+ *     kind: stream                      # UDP stream, or rr: request/response, each request echoed
+ *     payload: 1472                     # UDP payload bytes, 18 to 1472; or payloads: [64, 1472], one run each
+ *     duration: 5s                      # measured, after warmup (default 500ms)
+ *     window: 32                        # stream: frames in flight (default 32, below an e1000's 64 receive
+ *                                       # descriptors); rr: requests outstanding (default 1)
+ *     verify: true                      # the receiver checks every payload byte
  * </pre>
  * Sizes are whole numbers with an optional binary unit (K, M, G, T; "KiB", "KB" and "K" all mean 1024); durations
  * are numbers with {@code ms}, {@code s} or {@code m}; a read share is a number from 0 to 1 or a percentage.
@@ -86,6 +102,17 @@ public final class ScenarioParser
     private static final int MAX_CPUS = 64;
     private static final int MAX_GUEST_VCPUS = 32;
     private static final long MAX_DISK = 1L << 40;
+    private static final int MAX_NICS = 4;
+    private static final long DEFAULT_MAC_BASE = 0x00163E000000L;
+
+    /** The smallest UDP payload of a network workload: its sequence number and timestamp, and two pattern bytes. */
+    public static final int MIN_PAYLOAD = 18;
+    /** The largest UDP payload: a 1500-byte MTU less the IPv4 and UDP headers. */
+    public static final int MAX_PAYLOAD = 1472;
+    /** A stream's frames in flight unless {@code window} says otherwise: fewer than an e1000's receive descriptors. */
+    public static final int DEFAULT_STREAM_WINDOW = 32;
+    private static final int MAX_STREAM_WINDOW = 1024;
+    private static final int MAX_RR_WINDOW = 64;
 
     private ScenarioParser()
     {
@@ -247,7 +274,7 @@ public final class ScenarioParser
 
     private static Scenario scenario(final Fields root)
     {
-        root.allow("description", "machine", "backend", "guests");
+        root.allow("description", "machine", "backend", "guests", "network");
         final String description = root.string("description", "", false).strip();
         final Fields machine = root.object("machine");
         machine.allow("memory", "dom0-memory", "cpus", "dom0-vcpus", "execution", "slice", "tick");
@@ -273,11 +300,12 @@ public final class ScenarioParser
         final List<Scenario.Guest> guests = new ArrayList<>();
         final Set<String> names = new HashSet<>();
         final Set<Path> images = new HashSet<>();
+        final Set<Long> macs = new HashSet<>();
         long guestMemory = 0;
         for (int g = 0; g < guestNodes.size(); g++)
         {
             final Fields guest = guestNodes.get(g);
-            guest.allow("name", "memory", "vcpus", "mode", "weight", "cap", "cpu-bound", "disks");
+            guest.allow("name", "memory", "vcpus", "mode", "weight", "cap", "cpu-bound", "disks", "nics");
             final String name = guest.string("name", "guest" + (g + 1), true);
             if (!name.matches("[A-Za-z0-9_-]{1,32}"))
             {
@@ -301,7 +329,9 @@ public final class ScenarioParser
                 throw guest.error(field, guest.text(field), "no " + field + " with machine.execution: threads " +
                     "(there is no scheduler)");
             }
-            final List<Fields> diskNodes = guest.list("disks", 1, 8);
+            final List<Scenario.Nic> nics = nics(guest, g, mode, cpus, macs);
+            final List<Fields> diskNodes = nics.isEmpty() || guest.has("disks") ?
+                guest.list("disks", nics.isEmpty() ? 1 : 0, 8) : List.of();
             final List<Scenario.Disk> disks = new ArrayList<>();
             final Set<Integer> devids = new HashSet<>();
             for (int d = 0; d < diskNodes.size(); d++)
@@ -314,14 +344,209 @@ public final class ScenarioParser
                 }
                 disks.add(disk);
             }
-            guests.add(new Scenario.Guest(name, memory, vcpus, mode, weight, cap, cpuBound, List.copyOf(disks)));
+            guests.add(new Scenario.Guest(name, memory, vcpus, mode, weight, cap, cpuBound, List.copyOf(disks),
+                nics));
         }
         if (dom0Memory + guestMemory > machineMemory)
         {
             throw machine.error("memory", (machineMemory >> 20) + "M", "at least dom0-memory + every guest's memory" +
                 " = " + ((dom0Memory + guestMemory) >> 20) + "M");
         }
-        return new Scenario(description, machineMemory, dom0Memory, cpus, back, List.copyOf(guests));
+        return new Scenario(description, machineMemory, dom0Memory, cpus, back, List.copyOf(guests),
+            network(root, guests));
+    }
+
+    private static List<Scenario.Nic> nics(
+        final Fields guest, final int g, final PagingMode mode, final Scenario.Cpus cpus, final Set<Long> macs)
+    {
+        if (!guest.has("nics"))
+        {
+            return List.of();
+        }
+        final List<Fields> nodes = guest.list("nics", 1, MAX_NICS);
+        final List<Scenario.Nic> nics = new ArrayList<>();
+        for (int n = 0; n < nodes.size(); n++)
+        {
+            final Fields nic = nodes.get(n);
+            nic.allow("io", "mac");
+            final Scenario.Io io = Scenario.Io.valueOf(nic.choice("io", "pv", "pv", "emulated")
+                .toUpperCase(Locale.ROOT));
+            if (Scenario.Io.PV == io && PagingMode.PARA != mode)
+            {
+                throw nic.error("io", "pv", (PagingMode.NESTED == mode ? "a guest of mode para" : "emulated in a " +
+                    mode.name().toLowerCase(Locale.ROOT) + " guest") +
+                    " (a vif's netfront needs the guest's mode para)");
+            }
+            if (Scenario.Io.EMULATED == io)
+            {
+                if (PagingMode.NATIVE != mode && PagingMode.FULL != mode)
+                {
+                    throw nic.error("io", "emulated", (PagingMode.PARA == mode ? "pv in a para guest" :
+                        "a guest of mode native or full") + " (an emulated e1000 NIC needs the guest's mode native " +
+                        "or full)");
+                }
+                if (!cpus.vcpus())
+                {
+                    throw nic.error("io", "emulated", "pv with machine.execution: threads (an emulated NIC's " +
+                        "driver and model run on vCPUs)");
+                }
+            }
+            final long mac;
+            if (nic.has("mac"))
+            {
+                final String text = nic.string("mac", null, false);
+                long parsed;
+                try
+                {
+                    parsed = NetFront.parseMac(text);
+                }
+                catch (final IllegalArgumentException ex)
+                {
+                    parsed = -1;
+                }
+                if (parsed < 0 || 0 != (parsed & (1L << 40)) || 0 == parsed)
+                {
+                    throw nic.error("mac", '"' + text + '"', "a unicast MAC address like 00:16:3e:00:01:01");
+                }
+                mac = parsed;
+            }
+            else
+            {
+                mac = DEFAULT_MAC_BASE | ((long)(g + 1) << 8) | (n + 1);
+            }
+            if (!macs.add(mac))
+            {
+                throw nic.error("mac", '"' + macText(mac) + '"', "a MAC address no other NIC has");
+            }
+            nics.add(new Scenario.Nic(io, mac));
+        }
+        return List.copyOf(nics);
+    }
+
+    /**
+     * Formats a MAC address as {@code xx:xx:xx:xx:xx:xx}.
+     *
+     * @param mac 48 bits, first byte most significant.
+     * @return the text.
+     */
+    public static String macText(final long mac)
+    {
+        final StringBuilder text = new StringBuilder(17);
+        for (int i = 5; i >= 0; i--)
+        {
+            text.append(String.format(Locale.ROOT, "%02x", (mac >>> (8 * i)) & 0xFF));
+            if (i > 0)
+            {
+                text.append(':');
+            }
+        }
+        return text.toString();
+    }
+
+    private static List<Scenario.NetWorkload> network(final Fields root, final List<Scenario.Guest> guests)
+    {
+        if (!root.has("network"))
+        {
+            return List.of();
+        }
+        final List<String> withNics = new ArrayList<>();
+        for (final Scenario.Guest guest : guests)
+        {
+            if (!guest.nics().isEmpty())
+            {
+                withNics.add(guest.name());
+            }
+        }
+        final List<Fields> nodes = root.list("network", 1, 64);
+        final List<Scenario.NetWorkload> workloads = new ArrayList<>();
+        final Set<String> names = new HashSet<>();
+        for (final Fields work : nodes)
+        {
+            work.allow("name", "from", "to", "kind", "payload", "payloads", "duration", "warmup", "window", "verify");
+            final String from = endpoint(work, "from", withNics, false);
+            final String to = endpoint(work, "to", withNics, true);
+            if (from.equals(to))
+            {
+                throw work.error("to", '"' + to + '"', "a guest other than from (\"" + from + "\"), or uplink");
+            }
+            final Scenario.NetKind kind = Scenario.NetKind.valueOf(work.choice("kind", "stream", "stream", "rr")
+                .toUpperCase(Locale.ROOT));
+            final List<Integer> payloads = payloads(work);
+            final long duration = work.duration("duration", 5_000_000_000L, MIN_DURATION_NANOS, MAX_DURATION_NANOS);
+            final long warmup = work.duration("warmup", 500_000_000L, 0, 600_000_000_000L);
+            final int window = Scenario.NetKind.STREAM == kind ?
+                work.integer("window", DEFAULT_STREAM_WINDOW, 1, MAX_STREAM_WINDOW) :
+                work.integer("window", 1, 1, MAX_RR_WINDOW);
+            final boolean verify = work.bool("verify", true);
+            final String given = work.string("name", null, false);
+            if (null != given && !given.matches("[A-Za-z0-9_.>-]{1,40}"))
+            {
+                throw work.error("name", '"' + given + '"', "1 to 40 letters, digits, '-', '_', '.' or '>'");
+            }
+            for (final int payload : payloads)
+            {
+                final String base = null == given ? from + '>' + to + '-' + kind.name().toLowerCase(Locale.ROOT) :
+                    given;
+                final String name = null == given || payloads.size() > 1 ? base + '-' + payload : base;
+                if (!names.add(name))
+                {
+                    throw work.error("name", '"' + name + '"', "a name no other network workload has");
+                }
+                workloads.add(new Scenario.NetWorkload(name, from, to, kind, payload, duration, warmup, window,
+                    verify));
+            }
+        }
+        return List.copyOf(workloads);
+    }
+
+    private static String endpoint(
+        final Fields work, final String field, final List<String> withNics, final boolean uplink)
+    {
+        final String expected = "the name of a guest with nics (" + (withNics.isEmpty() ? "none has any" :
+            "one of: " + String.join(", ", withNics)) + ')' + (uplink ? ", or uplink" : "");
+        if (!work.has(field))
+        {
+            throw work.error(field, "nothing", expected);
+        }
+        final String name = work.string(field, null, true);
+        if (withNics.contains(name) || (uplink && Scenario.UPLINK.equals(name)))
+        {
+            return name;
+        }
+        throw work.error(field, '"' + name + '"', expected);
+    }
+
+    private static List<Integer> payloads(final Fields work)
+    {
+        if (work.has("payload") && work.has("payloads"))
+        {
+            throw work.error("payloads", work.text("payloads"), "either payload or payloads, not both");
+        }
+        if (!work.has("payloads"))
+        {
+            return List.of(work.integer("payload", 1472, MIN_PAYLOAD, MAX_PAYLOAD));
+        }
+        final JsonNode list = work.node.get("payloads");
+        if (!list.isArray() || list.isEmpty() || list.size() > 16)
+        {
+            throw work.error("payloads", work.text("payloads"), "a list of 1 to 16 payload sizes");
+        }
+        final List<Integer> payloads = new ArrayList<>();
+        for (int i = 0; i < list.size(); i++)
+        {
+            final JsonNode value = list.get(i);
+            if (!value.isIntegralNumber() || value.longValue() < MIN_PAYLOAD || value.longValue() > MAX_PAYLOAD)
+            {
+                throw work.error("payloads[" + i + ']', Fields.describe(value), "a whole number from " + MIN_PAYLOAD +
+                    " to " + MAX_PAYLOAD + " (UDP payload bytes)");
+            }
+            if (payloads.contains(value.intValue()))
+            {
+                throw work.error("payloads[" + i + ']', value.toString(), "a size not already in the list");
+            }
+            payloads.add(value.intValue());
+        }
+        return payloads;
     }
 
     private static Scenario.Cpus cpus(final Fields machine)

@@ -25,11 +25,13 @@ import com.fasterxml.jackson.databind.SerializationFeature;
  *                 disk was emulated.
  * @param guests   the guests, in scenario order.
  * @param dom0     dom0's hypercalls over the workload, for every disk it serves.
- * @param clean    whether every verified read matched, every written block was found in its image, and no I/O failed.
+ * @param network  the network workloads, in scenario order; empty if none.
+ * @param clean    whether every verified read matched, every written block was found in its image, no I/O failed,
+ *                 and every verified datagram arrived intact.
  */
 public record ScenarioReport(
     String scenario, Machine machine, Cpu cpu, Cpu emulatedCpu, List<GuestReport> guests, Hypercalls dom0,
-    boolean clean)
+    List<NetReport> network, boolean clean)
 {
     /**
      * A report; {@code clean} is worked out from the disks' verification results.
@@ -46,7 +48,30 @@ public record ScenarioReport(
         final String scenario, final Machine machine, final Cpu cpu, final Cpu emulatedCpu,
         final List<GuestReport> guests, final Hypercalls dom0)
     {
+        return of(scenario, machine, cpu, emulatedCpu, guests, dom0, List.of());
+    }
+
+    /**
+     * A report with network workloads; {@code clean} is worked out from the disks' and the workloads' verification.
+     *
+     * @param scenario    where the scenario came from.
+     * @param machine     the machine that ran it.
+     * @param cpu         the domains' CPU over the split-driver workload, or null.
+     * @param emulatedCpu the domains' CPU over the emulated-disk workload, or null.
+     * @param guests      the guests.
+     * @param dom0        dom0's hypercalls over the disks' workloads.
+     * @param network     the network workloads.
+     * @return the report.
+     */
+    public static ScenarioReport of(
+        final String scenario, final Machine machine, final Cpu cpu, final Cpu emulatedCpu,
+        final List<GuestReport> guests, final Hypercalls dom0, final List<NetReport> network)
+    {
         boolean clean = true;
+        for (final NetReport net : network)
+        {
+            clean &= net.verify().passed();
+        }
         for (final GuestReport guest : guests)
         {
             for (final DiskReport disk : guest.disks())
@@ -55,7 +80,8 @@ public record ScenarioReport(
                     disk.nativeBaseline().verify().passed());
             }
         }
-        return new ScenarioReport(scenario, machine, cpu, emulatedCpu, List.copyOf(guests), dom0, clean);
+        return new ScenarioReport(scenario, machine, cpu, emulatedCpu, List.copyOf(guests), dom0,
+            List.copyOf(network), clean);
     }
 
     /**
@@ -365,6 +391,151 @@ public record ScenarioReport(
     }
 
     /**
+     * One network workload: a UDP stream or request/response between two guests' first NICs, or from a guest to the
+     * host behind dom0's VXLAN uplink.
+     *
+     * @param name         its name.
+     * @param from         the sending (requesting) guest.
+     * @param to           the receiving (responding) guest, or {@code uplink}.
+     * @param kind         {@code stream} or {@code rr}.
+     * @param path         {@code pv/para} (vifs), {@code emulated/full} or {@code emulated/native} (e1000 NICs), or
+     *                     {@code pv>emulated} and the like when the two ends differ; the sender's alone to the uplink.
+     * @param payloadBytes UDP payload bytes per datagram.
+     * @param frameBytes   Ethernet frame bytes per datagram (payload + 42 bytes of headers).
+     * @param window       stream: frames in flight; request/response: requests outstanding.
+     * @param measured     the figures over the measured window (measured).
+     * @param counted      the counters over the whole workload, warm-up and drain included (counted).
+     * @param derived      the counters per packet delivered, CPU time per packet, the ratio to PV (derived).
+     * @param verify       payload checks at the receivers (counted).
+     * @param cpu          every domain's CPU over the workload, or null without a scheduler.
+     */
+    public record NetReport(
+        String name, String from, String to, String kind, String path, int payloadBytes, int frameBytes, int window,
+        NetMeasured measured, NetCounted counted, NetDerived derived, NetVerify verify, Cpu cpu)
+    {
+    }
+
+    /**
+     * A network workload over its measured window: datagrams stamped from its start to its end (measured).
+     *
+     * @param seconds                   from the window's start to the last measured arrival.
+     * @param packets                   measured frames delivered: datagrams for a stream, requests and responses
+     *                                  for request/response (two per round trip).
+     * @param roundTrips                measured responses received (request/response; 0 for a stream).
+     * @param frameBytes                the packets' frame bytes.
+     * @param packetsPerSecond          {@code packets / seconds}.
+     * @param gigabitsPerSecond         {@code frameBytes * 8 / seconds / 10^9}.
+     * @param payloadMegabytesPerSecond UDP payload bytes per second / 10^6.
+     * @param latency                   one way (stream) or round trip (request/response).
+     */
+    public record NetMeasured(
+        double seconds, long packets, long roundTrips, long frameBytes, double packetsPerSecond,
+        double gigabitsPerSecond, double payloadMegabytesPerSecond, NetLatency latency)
+    {
+    }
+
+    /**
+     * Latencies from the send stamp in each payload to its arrival, from an HdrHistogram (3 significant digits), in
+     * microseconds; 0 without datagrams.
+     *
+     * @param of         {@code one-way} or {@code round-trip}.
+     * @param count      datagrams timed: every measured one (for request/response, every measured round trip).
+     * @param p50Micros  median.
+     * @param p90Micros  90th percentile.
+     * @param p99Micros  99th percentile.
+     * @param p999Micros 99.9th percentile.
+     * @param maxMicros  largest.
+     */
+    public record NetLatency(
+        String of, long count, double p50Micros, double p90Micros, double p99Micros, double p999Micros,
+        double maxMicros)
+    {
+    }
+
+    /**
+     * A network workload's counters over the whole workload, warm-up and drain included (counted).
+     *
+     * @param sent             datagrams the sender transmitted (requests for request/response).
+     * @param delivered        frames delivered to the receiving applications: datagrams at the receiver, or requests
+     *                         at the server plus responses at the client; the per-packet figures divide by this.
+     * @param lost             datagrams sent and never answered or arrived once drained ({@code sent} minus arrivals).
+     * @param notifications    event-channel sends by netfront and netback (PV), or twice the ioreqs (emulated: an
+     *                         event to dom0's device model and one back per trapped access, as for disks).
+     * @param eventsToGuests   events netfront received (PV).
+     * @param grantCopies      netback's {@code GNTTABOP_copy} operations (PV).
+     * @param guestCopies      the guests' drivers' memory copies: netfront's (PV), or the e1000 driver's into its
+     *                         transmit buffers (emulated).
+     * @param deviceCopies     the e1000 device models' copies of frames out of and into guest memory (emulated;
+     *                         netback's are its grant copies).
+     * @param exits            the e1000 NICs' MMIO exits (emulated, full mode).
+     * @param interrupts       interrupts the e1000 drivers took (emulated).
+     * @param ioreqs           accesses forwarded to dom0's device model (emulated, full mode).
+     * @param registerAccesses the e1000 drivers' register accesses (emulated).
+     * @param guestHypercalls  hypercalls of the guests at both ends.
+     * @param dom0Hypercalls   dom0's hypercalls.
+     * @param droppedNoBuffer  frames the receiver's netback dropped for want of a posted buffer (PV).
+     * @param droppedMissed    frames the receiver's e1000 device missed for want of a descriptor (emulated).
+     * @param uplinkDrops      frames and datagrams the uplink dropped.
+     */
+    public record NetCounted(
+        long sent, long delivered, long lost, long notifications, long eventsToGuests, long grantCopies,
+        long guestCopies, long deviceCopies, long exits, long interrupts, long ioreqs, long registerAccesses,
+        long guestHypercalls, long dom0Hypercalls, long droppedNoBuffer, long droppedMissed, long uplinkDrops)
+    {
+    }
+
+    /**
+     * Per packet delivered over the whole workload (derived from counted and measured figures).
+     *
+     * @param notificationsPerPacket   {@code notifications / delivered}.
+     * @param grantCopiesPerPacket     {@code grantCopies / delivered} (0 on the emulated path).
+     * @param dataCopiesPerPacket      every copy of a frame's bytes per packet: the guests' drivers' copies plus
+     *                                 netback's grant copies or the device models' copies (the uplink's own copies
+     *                                 into and out of Netty's buffers are not counted).
+     * @param exitsPerPacket           {@code exits / delivered}.
+     * @param interruptsPerPacket      interrupts into the guests per packet: events netfront received plus the e1000
+     *                                 drivers' interrupts.
+     * @param guestHypercallsPerPacket the guests' hypercalls per packet.
+     * @param dom0HypercallsPerPacket  dom0's hypercalls per packet.
+     * @param modeledCyclesPerPacket   cycles the cost model gives the guests' and dom0's exits, hypercalls and event
+     *                                 deliveries, per packet (modeled, not measured: the simulated exits and
+     *                                 hypercalls themselves cost little wall time).
+     * @param guestCpuMicrosPerPacket  the guests' vCPU time per packet, both ends or the sender alone to the uplink
+     *                                 (measured time, counted packets).
+     * @param dom0CpuMicrosPerPacket   dom0's vCPU time per packet.
+     * @param toPv                     on an emulated path, packets per second over those of the first PV workload
+     *                                 of the same kind, payload and destination (guest or uplink); else null.
+     */
+    public record NetDerived(
+        double notificationsPerPacket, double grantCopiesPerPacket, double dataCopiesPerPacket,
+        double exitsPerPacket, double interruptsPerPacket, double guestHypercallsPerPacket,
+        double dom0HypercallsPerPacket, double modeledCyclesPerPacket, double guestCpuMicrosPerPacket,
+        double dom0CpuMicrosPerPacket, Double toPv)
+    {
+    }
+
+    /**
+     * A network workload's payload checks (counted).
+     *
+     * @param enabled          whether payloads were checked.
+     * @param checked          payloads compared with the pattern at the receivers.
+     * @param mismatches       of which differed.
+     * @param checksumFailures datagrams dropped at a receiver for a bad IPv4 or UDP checksum.
+     */
+    public record NetVerify(boolean enabled, long checked, long mismatches, long checksumFailures)
+    {
+        /**
+         * Whether every checked payload matched and no datagram failed its checksum.
+         *
+         * @return true if clean.
+         */
+        public boolean passed()
+        {
+            return 0 == mismatches && 0 == checksumFailures;
+        }
+    }
+
+    /**
      * Writes the report as JSON.
      *
      * @param path the file.
@@ -393,6 +564,103 @@ public record ScenarioReport(
      * @param out where to print.
      */
     public void print(final PrintWriter out)
+    {
+        if (hasDisks())
+        {
+            printDisks(out);
+        }
+        if (!network.isEmpty())
+        {
+            printNetwork(out);
+        }
+        out.println(clean ? "Result: clean (every checked read " + (network.isEmpty() ? "" : "and datagram ") +
+            "matched, no I/O failed)" :
+            "Result: FAILED (mismatches or I/O errors above)");
+        out.flush();
+    }
+
+    private boolean hasDisks()
+    {
+        for (final GuestReport guest : guests)
+        {
+            if (!guest.disks().isEmpty())
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void printNetwork(final PrintWriter out)
+    {
+        out.println();
+        out.println("Network workloads (measured: wall clock over the measured window, after the warm-up; latency " +
+            "from the send stamp in each payload: one way for stream, round trip for rr)");
+        out.printf(Locale.ROOT, "%-28s %-16s %-6s %-14s %7s %6s %6s %11s %8s %8s %9s %9s %9s %9s %9s%n",
+            "workload", "from>to", "kind", "path", "payload", "frame", "window", "packets/s", "Gbit/s", "MB/s",
+            "p50 us", "p90 us", "p99 us", "p99.9 us", "max us");
+        for (final NetReport n : network)
+        {
+            final NetMeasured m = n.measured();
+            final NetLatency l = m.latency();
+            out.printf(Locale.ROOT, "%-28s %-16s %-6s %-14s %7d %6d %6d %,11.0f %8.3f %8.1f %9.1f %9.1f %9.1f %9.1f " +
+                "%9.1f%n", n.name(), n.from() + '>' + n.to(), n.kind(), n.path(), n.payloadBytes(), n.frameBytes(),
+                n.window(), m.packetsPerSecond(), m.gigabitsPerSecond(), m.payloadMegabytesPerSecond(),
+                l.p50Micros(), l.p90Micros(), l.p99Micros(), l.p999Micros(), l.maxMicros());
+        }
+        out.println("  (packets: datagrams delivered for stream, requests and responses for rr; Gbit/s counts " +
+            "frame bytes x 8)");
+
+        out.println();
+        out.println("Network counters over each workload (counted, warm-up and drain included)");
+        out.printf(Locale.ROOT, "%-28s %-14s %11s %11s %7s %11s %10s %10s %10s %10s %10s %9s %10s %10s %8s%n",
+            "workload", "path", "sent", "delivered", "lost", "notify", "grant cpy", "guest cpy", "model cpy",
+            "exits", "irqs", "ioreqs", "hc guests", "hc dom0", "drops");
+        for (final NetReport n : network)
+        {
+            final NetCounted c = n.counted();
+            out.printf(Locale.ROOT, "%-28s %-14s %,11d %,11d %,7d %,11d %,10d %,10d %,10d %,10d %,10d %,9d %,10d " +
+                "%,10d %,8d%n", n.name(), n.path(), c.sent(), c.delivered(), c.lost(), c.notifications(),
+                c.grantCopies(), c.guestCopies(), c.deviceCopies(), c.exits(), c.eventsToGuests() + c.interrupts(),
+                c.ioreqs(), c.guestHypercalls(), c.dom0Hypercalls(),
+                c.droppedNoBuffer() + c.droppedMissed() + c.uplinkDrops());
+        }
+        out.println("  (notify: netfront + netback event sends, or 2 x ioreqs emulated; guest cpy: the drivers' " +
+            "copies; model cpy: the e1000 models' DMA copies; irqs: events netfront received + e1000 interrupts; " +
+            "drops: receiver out of buffers + uplink)");
+
+        out.println();
+        out.println("Network paths side by side, per packet delivered (counted over the workload; cycles modeled; " +
+            "CPU time measured; x PV derived from packets/s)");
+        out.printf(Locale.ROOT, "%-28s %-14s %11s %8s %9s %9s %8s %8s %9s %9s %9s %9s %9s %9s %7s%n", "workload",
+            "path", "packets/s", "p99 us", "notify", "grant cpy", "copies", "exits", "irqs", "hc guests", "hc dom0",
+            "kcycles", "guest us", "dom0 us", "x PV");
+        for (final NetReport n : network)
+        {
+            final NetDerived d = n.derived();
+            out.printf(Locale.ROOT, "%-28s %-14s %,11.0f %8.1f %9.3f %9.3f %8.3f %8.3f %9.3f %9.3f %9.3f %9.2f %9.3f " +
+                "%9.3f %7s%n", n.name(), n.path(), n.measured().packetsPerSecond(), n.measured().latency().p99Micros(),
+                d.notificationsPerPacket(), d.grantCopiesPerPacket(), d.dataCopiesPerPacket(), d.exitsPerPacket(),
+                d.interruptsPerPacket(), d.guestHypercallsPerPacket(), d.dom0HypercallsPerPacket(),
+                d.modeledCyclesPerPacket() / 1e3, d.guestCpuMicrosPerPacket(), d.dom0CpuMicrosPerPacket(),
+                ratio(d.toPv()));
+        }
+        out.println("  (guest us: the guests' vCPU time, both ends or the sender alone to the uplink; the sending " +
+            "application is a host thread writing into the guest's driver, so its own time is not in it)");
+
+        out.println();
+        out.println("Network verification");
+        for (final NetReport n : network)
+        {
+            final NetVerify v = n.verify();
+            out.printf(Locale.ROOT, "  %-28s %s%n", n.name(), v.enabled() ? String.format(Locale.ROOT,
+                "%,d payloads checked, %,d mismatches, %,d checksum failures", v.checked(), v.mismatches(),
+                v.checksumFailures()) : String.format(Locale.ROOT, "off, %,d checksum failures",
+                v.checksumFailures()));
+        }
+    }
+
+    private void printDisks(final PrintWriter out)
     {
         out.println();
         out.println("Through the guests' drivers (measured: wall clock over the measured window, after the warm-up)");
@@ -516,9 +784,6 @@ public record ScenarioReport(
                 }
             }
         }
-        out.println(clean ? "Result: clean (every checked read matched, no I/O failed)" :
-            "Result: FAILED (mismatches or I/O errors above)");
-        out.flush();
     }
 
     private void printSideBySide(final PrintWriter out)

@@ -43,7 +43,9 @@ import io.pvio.machine.memory.MachineMemory;
  * boots the {@link PvMachine} with dom0 and the guests and plugs every disk (each waits for its xenbus handshake);
  * runs every disk's workload through its {@code BlockFront} at once, with a progress line each second; reads every
  * block a verified workload wrote back from its image file; runs the native baseline of every disk at once on its
- * image, at the workload's queue depth ({@link NativeDiskWorkload}); and returns the {@link ScenarioReport}.
+ * image, at the workload's queue depth ({@link NativeDiskWorkload}); and returns the {@link ScenarioReport}. The
+ * network workloads, if any, run on the same machine after the disks' workloads and before the native baselines
+ * ({@link NetRunner}), each in turn.
  * Temporary images are deleted at the end, whatever happens.
  * <p>
  * With {@link Scenario.Backend#oDirect() O_DIRECT} every image is opened with it: blkback's {@link FileBlockStore},
@@ -65,6 +67,7 @@ public final class ScenarioRunner
     private int progressWidth;
     private ScenarioReport.Cpu cpu;
     private ScenarioReport.Cpu emulatedCpu;
+    private List<ScenarioReport.NetReport> network = List.of();
     private Path xenStoreSocket;
 
     /**
@@ -107,9 +110,14 @@ public final class ScenarioRunner
     public ScenarioReport run() throws IOException, InterruptedException
     {
         out.println("scenario: " + name + (scenario.description().isEmpty() ? "" : ": " + scenario.description()));
-        out.printf(Locale.ROOT, "machine: %s, dom0 %s, %d guest(s), %s; back end offers %s%n",
+        boolean disks = false;
+        for (final Scenario.Guest guest : scenario.guests())
+        {
+            disks |= !guest.disks().isEmpty();
+        }
+        out.printf(Locale.ROOT, "machine: %s, dom0 %s, %d guest(s), %s%s%n",
             size(scenario.machineMemory()), size(scenario.dom0Memory()), scenario.guests().size(),
-            describe(scenario.cpus()), describe(scenario.backend()));
+            describe(scenario.cpus()), disks ? "; back end offers " + describe(scenario.backend()) : "");
         out.flush();
         final List<Plan> plans = new ArrayList<>();
         Path tempDir = null;
@@ -209,7 +217,7 @@ public final class ScenarioRunner
         }
     }
 
-    private Hypercalls runGuests(final List<Plan> plans) throws InterruptedException
+    private Hypercalls runGuests(final List<Plan> plans) throws IOException, InterruptedException
     {
         try (PvMachine machine = PvMachine.start(frames(scenario.machineMemory()), frames(scenario.dom0Memory()),
             machineOptions(scenario.cpus())))
@@ -246,7 +254,12 @@ public final class ScenarioRunner
             final XenStoreSocketServer xenStoreServer = serveXenStore(machine);
             try
             {
-                return measureGuests(machine, plans);
+                final Hypercalls calls = measureGuests(machine, plans);
+                if (!scenario.network().isEmpty())
+                {
+                    network = new NetRunner(scenario, machine, out, interactive).run();
+                }
+                return calls;
             }
             finally
             {
@@ -456,7 +469,7 @@ public final class ScenarioRunner
         return loops;
     }
 
-    private static List<CpuSample> sampleCpus(final PvMachine machine)
+    static List<CpuSample> sampleCpus(final PvMachine machine)
     {
         final List<CpuSample> samples = new ArrayList<>();
         if (null != machine.scheduler())
@@ -470,7 +483,7 @@ public final class ScenarioRunner
         return samples;
     }
 
-    private static ScenarioReport.Cpu cpuReport(
+    static ScenarioReport.Cpu cpuReport(
         final PvMachine machine, final List<CpuSample> before, final long wallNanos)
     {
         if (null == machine.scheduler())
@@ -543,7 +556,8 @@ public final class ScenarioRunner
         }
         final ScenarioReport.Machine machine = new ScenarioReport.Machine(scenario.machineMemory(),
             scenario.dom0Memory(), describe(scenario.backend()));
-        return ScenarioReport.of(name, machine, cpu, emulatedCpu, guests, hypercalls(hypercalls.dom0, allRequests));
+        return ScenarioReport.of(name, machine, cpu, emulatedCpu, guests, hypercalls(hypercalls.dom0, allRequests),
+            network);
     }
 
     private void runPhase(final String title, final List<Lane> lanes) throws InterruptedException

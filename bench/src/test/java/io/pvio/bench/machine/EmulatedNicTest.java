@@ -75,6 +75,8 @@ class EmulatedNicTest
             awaitCount(() -> nicB.driver().framesSent(), frames, "b's transmissions reaped");
             assertEquals(frames, nicA.driver().framesReceived());
             assertEquals(frames, nicB.driver().framesReceived());
+            assertEquals(frames, nicA.driver().copies(), "one copy per frame sent, none per frame received");
+            assertEquals(frames, nicB.driver().copies());
             assertEquals(0, nicA.device().errors() + nicB.device().errors());
             assertEquals(0, nicA.device().rxMissed() + nicB.device().rxMissed());
             assertTrue(nicB.interrupts() > 0, "frames came by interrupt");

@@ -278,7 +278,7 @@ class ScenarioParserTest
         "guests: [5]|guests[0]: expected a mapping, got 5",
         "machine: 5\\nguests: [{disks: [{}]}]|machine: expected a mapping, got 5",
         "machin: {}\\nguests: [{disks: [{}]}]|machin: unknown field (expected one of: description, machine, " +
-            "backend, guests)",
+            "backend, guests, network)",
         "description: 5\\nguests: [{disks: [{}]}]|description: expected a string, got 5",
         "guests: [{disks: [{workload: {blok-size: 4K}}]}]|guests[0].disks[0].workload.blok-size: unknown field " +
             "(expected one of: pattern, block-size, queue-depth, read-share, duration, count, warmup, verify, " +

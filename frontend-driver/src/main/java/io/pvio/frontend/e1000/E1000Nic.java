@@ -111,6 +111,7 @@ public final class E1000Nic implements VcpuTask, AutoCloseable
     private volatile long framesSent;
     private volatile long framesReceived;
     private volatile long txFull;
+    private volatile long txCopies;
 
     private E1000Nic(
         final Vcpu vcpu, final long base, final int vector, final long mac, final NetReceiver receiver)
@@ -272,6 +273,7 @@ public final class E1000Nic implements VcpuTask, AutoCloseable
             ring.putInt(descriptor + E1000.TXD_STATUS, 0);
             txFilled++;
             txPublished = txFilled;
+            txCopies++;
         }
         vcpu.wake();
         return true;
@@ -357,6 +359,17 @@ public final class E1000Nic implements VcpuTask, AutoCloseable
     public long transmitRefusals()
     {
         return txFull;
+    }
+
+    /**
+     * Memory copies the driver made: each frame {@link #transmit} queued, copied into its descriptor's buffer. A
+     * received frame is handed to the receiver in its buffer, without a copy.
+     *
+     * @return the count.
+     */
+    public long copies()
+    {
+        return txCopies;
     }
 
     /**
