@@ -122,6 +122,31 @@ class ScenarioNetRunnerTest
     }
 
     @Test
+    void shouldSendFromAHostThreadOfTheGuestsWhenTheMachineHasNoVcpus() throws Exception
+    {
+        final Scenario scenario = ScenarioParser.parse(String.join("\n",
+            "description: threads test",
+            "machine: {memory: 160M, dom0-memory: 32M, execution: threads}",
+            "guests:",
+            "  - {name: ta, memory: 32M, nics: [{io: pv}]}",
+            "  - {name: tb, memory: 32M, nics: [{io: pv}]}",
+            "network:",
+            "  - {name: t-s, from: ta, to: tb, payload: 64, window: 16, " + WORK + "}",
+            "  - {name: t-rr, from: ta, to: tb, kind: rr, payload: 64, " + WORK + "}",
+            ""), false, "threads test");
+        final ScenarioReport report = new ScenarioRunner(scenario, "threads test",
+            new PrintWriter(new StringWriter(), true), false).run();
+        final String printed = print(report);
+        assertTrue(report.clean(), printed);
+        assertEquals(2, report.network().size());
+        for (final ScenarioReport.NetReport n : report.network())
+        {
+            assertTrue(n.measured().packets() > 0, n.name());
+            assertEquals(n.counted().delivered(), n.verify().checked(), n.name());
+        }
+    }
+
+    @Test
     void shouldSendThroughTheVxlanUplinkToTheHostAndBack() throws Exception
     {
         final Scenario scenario = ScenarioParser.parse(String.join("\n",
