@@ -18,6 +18,7 @@ import io.pvio.backend.net.Bridge;
 import io.pvio.backend.net.BridgePort;
 import io.pvio.bench.machine.EmulatedNic;
 import io.pvio.bench.machine.GuestOptions;
+import io.pvio.bench.machine.GuestSender;
 import io.pvio.bench.machine.MachineOptions;
 import io.pvio.bench.machine.PvGuest;
 import io.pvio.bench.machine.PvMachine;
@@ -27,7 +28,6 @@ import io.pvio.hypervisor.Domain;
 import io.pvio.hypervisor.HypercallKind;
 import io.pvio.hypervisor.sched.SchedulerConfig;
 import io.pvio.hypervisor.sched.Vcpu;
-import io.pvio.hypervisor.sched.VcpuTask;
 import io.pvio.machine.CostModel;
 import io.pvio.machine.cpu.CpuCounters;
 import io.pvio.machine.memory.MachineMemory;
@@ -149,11 +149,11 @@ final class SmallPacketExperiment implements Experiment
                 throw new IllegalStateException("e3: the vif did not negotiate scatter-gather");
             }
             final Path pv = new Path("pv", para, machine.dom0(), pvWire, buffers[0],
-                (f, l) -> vif.front().transmit(f, 0, l), () -> vif.front().counters().notificationsReceived(),
+                vif.front()::transmit, () -> vif.front().counters().notificationsReceived(),
                 () -> vif.back().counters().grantCopies(), () -> "front " + vif.front().counters() + ", back " +
                 vif.back().counters());
             final Path emulated = new Path("emulated", full, machine.dom0(), emulatedWire, buffers[1],
-                nic::transmitFrame, nic::interrupts, () -> 0, nic::state);
+                nic.driver()::transmit, nic::interrupts, () -> 0, nic::state);
             final Series[] series = {
                 new Series(PV_MTU, pv, MSS, false), new Series(PV_SG, pv, SG_CHUNK, false),
                 new Series(EMULATED, emulated, MSS, false), new Series(EMULATED_BATCHED, emulated, MSS, true) };
@@ -416,31 +416,30 @@ final class SmallPacketExperiment implements Experiment
     }
 
     /**
-     * The guest's application, on the vCPU its NIC's driver runs on (as a socket's sender runs on the vCPU that then
-     * runs the driver's transmit path), so a driver that stops the vCPU in a trapped register write stops the
-     * application too. A message is cut into frames of {@code chunk} payload bytes; each pass hands the driver one
-     * frame (a driver that rings the doorbell per frame, as the e1000 drivers of Table 6's time did), or, with
-     * {@code wholeMessages}, every frame of the message the ring has room for (one doorbell per send, as a driver
-     * that defers the doorbell while more frames are queued). Allocates nothing.
+     * What the guest's application sends, a {@link GuestSender} on the vCPU its NIC's driver runs on, so a driver that
+     * stops the vCPU in a trapped register write stops the application too. A message is cut into frames of
+     * {@code chunk} payload bytes; each pass hands the driver one frame (a driver that rings the doorbell per frame,
+     * as the e1000 drivers of Table 6's time did), or, with {@code wholeMessages}, every frame of the message the ring
+     * has room for (one doorbell per send, as a driver that defers the doorbell while more frames are queued).
+     * Allocates nothing.
      */
-    private static final class Application implements VcpuTask
+    private static final class Application implements GuestSender.Source
     {
-        private final Vcpu vcpu;
-        private final Sender sender;
-        private final UnsafeBuffer frame;
+        private final GuestSender sender;
         // ---- written before the release store of messagesLeft, read by the vCPU after its acquire load ----
         private int payload;
         private int chunk;
         private boolean wholeMessages;
         // ---- the vCPU's ----
         private int left;
+        private int bytes;
+        private int messages;
         private volatile int messagesLeft;
 
-        Application(final Vcpu vcpu, final Sender sender, final UnsafeBuffer frame)
+        Application(final Vcpu vcpu, final GuestSender.Driver driver, final UnsafeBuffer frame)
         {
-            this.vcpu = vcpu;
-            this.sender = sender;
-            this.frame = frame;
+            this.sender = new GuestSender("e3-application", vcpu, driver, frame, this);
+            sender.start();
         }
 
         /** Any thread, once the previous job is done: sends {@code messages} messages. */
@@ -450,12 +449,16 @@ final class SmallPacketExperiment implements Experiment
             {
                 throw new IllegalStateException("e3: the previous job has " + messagesLeft + " messages left");
             }
+            if (null != sender.failure())
+            {
+                throw new IllegalStateException("e3: the application failed: " + sender.failure(), sender.failure());
+            }
             this.payload = payload;
             this.chunk = chunk;
             this.wholeMessages = wholeMessages;
             // volatile store: the vCPU reads payload and chunk after it sees the count
             messagesLeft = messages;
-            vcpu.wake();
+            sender.wake();
         }
 
         int messagesLeft()
@@ -464,10 +467,10 @@ final class SmallPacketExperiment implements Experiment
         }
 
         @Override
-        public int doWork()
+        public int next()
         {
             // volatile read: a new job's payload, chunk and mode are visible once its count is
-            final int messages = messagesLeft;
+            messages = messagesLeft;
             if (0 == messages)
             {
                 return 0;
@@ -476,38 +479,22 @@ final class SmallPacketExperiment implements Experiment
             {
                 left = payload;
             }
-            int sent = 0;
-            do
-            {
-                final int bytes = Math.min(left, chunk);
-                if (!sender.send(frame, frameBytes(bytes)))
-                {
-                    return sent;
-                }
-                left -= bytes;
-                sent++;
-            }
-            while (wholeMessages && left > 0);
+            bytes = Math.min(left, chunk);
+            return frameBytes(bytes);
+        }
+
+        @Override
+        public boolean taken()
+        {
+            left -= bytes;
             if (0 == left)
             {
                 // volatile store: only this vCPU changes a non-zero count
                 messagesLeft = messages - 1;
+                return false;
             }
-            return sent;
+            return wholeMessages;
         }
-
-        @Override
-        public String roleName()
-        {
-            return "e3-application";
-        }
-    }
-
-    /** Sends one frame from offset 0; false on back-pressure. */
-    @FunctionalInterface
-    private interface Sender
-    {
-        boolean send(DirectBuffer frame, int length);
     }
 
     /** The port standing for the physical NIC: counts what reaches the wire. The bridge's lock orders its calls. */
@@ -561,7 +548,7 @@ final class SmallPacketExperiment implements Experiment
 
         Path(
             final String name, final PvGuest guest, final Domain dom0, final Wire wire, final UnsafeBuffer frame,
-            final Sender sender, final LongSupplier interrupts, final LongSupplier grantCopies,
+            final GuestSender.Driver sender, final LongSupplier interrupts, final LongSupplier grantCopies,
             final Supplier<String> state)
         {
             this.name = name;
@@ -569,7 +556,6 @@ final class SmallPacketExperiment implements Experiment
             this.dom0 = dom0;
             this.wire = wire;
             this.application = new Application(guest.domain().vcpu(0), sender, frame);
-            guest.domain().vcpu(0).addTask(application);
             this.interrupts = interrupts;
             this.grantCopies = grantCopies;
             this.state = state;

@@ -1,63 +1,45 @@
 package io.pvio.bench.scenario;
 
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 
-import org.agrona.DirectBuffer;
+import io.pvio.bench.machine.GuestSender;
+import io.pvio.hypervisor.sched.Vcpu;
 
 /**
- * The sending application of a network workload, on a host thread of its own: it stamps each datagram
- * ({@link UdpFrames#stamp}) and hands the frame to the guest's driver, which copies it before returning (netfront
- * grants it to netback; the e1000 driver puts it in a descriptor's buffer), as long as fewer than {@code window}
- * datagrams are in flight: sent and neither arrived nor counted as dropped. A full ring is retried. When nothing
- * arrives for {@value #LOSS_TIMEOUT_MILLIS} ms with the window full, whatever is in flight is taken as lost and the
- * window opens again. While it cannot send it spins a little, then yields, then parks until {@link #wake} (called
- * by the receiving side on each arrival) or a timeout, so that a request/response's waiting sender does not take a
- * host CPU from the simulated machine's physical CPUs. The send loop allocates nothing.
+ * The sending application of a network workload, a {@link GuestSender} on the vCPU that runs the sending guest's NIC
+ * driver: each pass stamps one datagram ({@link UdpFrames#stamp}) and hands its frame to the driver, which copies it
+ * before returning (netfront grants it to netback; the e1000 driver puts it in a descriptor's buffer), as long as
+ * fewer than {@code window} datagrams are in flight: sent and neither arrived nor counted as dropped. One frame per
+ * pass, so the driver's doorbell (netfront's notification, the e1000's TDT write) comes between the application's
+ * sends as it would from a guest's socket. A full ring ends the pass; so does a full window, and the vCPU then
+ * blocks until {@link #wake} (called by the receiving side on each arrival, and by the runner's loop now and then).
+ * When nothing arrives for {@value #LOSS_TIMEOUT_MILLIS} ms with the window full, whatever is in flight is taken as
+ * lost and the window opens again. The send path allocates nothing.
  */
-final class NetGenerator implements Runnable
+final class NetGenerator implements GuestSender.Source
 {
     /** How long a full window waits for an arrival before taking what is in flight as lost. */
     static final long LOSS_TIMEOUT_MILLIS = 100;
 
-    /** Hands a frame to a guest's network driver. */
-    @FunctionalInterface
-    interface Transmit
-    {
-        /**
-         * Transmits one frame; the driver copies it before returning.
-         *
-         * @param frame  the buffer.
-         * @param offset where the frame starts.
-         * @param length its bytes.
-         * @return false if the driver had no room.
-         */
-        boolean send(DirectBuffer frame, int offset, int length);
-    }
-
     private static final long LOSS_TIMEOUT_NANOS = TimeUnit.MILLISECONDS.toNanos(LOSS_TIMEOUT_MILLIS);
-    private static final int SPINS = 200;
-    private static final int YIELDS = 50;
-    private static final long PARK_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
 
-    private final Transmit transmit;
     private final UdpFrames frames;
     private final int window;
     private final LongSupplier arrived;
     private final LongSupplier dropped;
-    private final AtomicLong sent = new AtomicLong();
-    private final AtomicLong refused = new AtomicLong();
-    private final Thread thread;
-    private volatile boolean stopping;
-    private volatile boolean parked;
-    private volatile Throwable failure;
+    private final GuestSender sender;
+    // ---- the vCPU's ----
+    private long sequence;
+    private long lastAccounted = -1;
+    private long lastMoveNanos = System.nanoTime();
+    private long lostSoFar;
 
     /**
      * A generator, not started.
      *
-     * @param name     its thread's name.
+     * @param name     the task's role name.
+     * @param vcpu     the vCPU that runs the sending guest's NIC driver, or null for a guest without vCPUs.
      * @param transmit the guest's driver.
      * @param frames   the datagrams.
      * @param window   datagrams in flight at most.
@@ -65,153 +47,98 @@ final class NetGenerator implements Runnable
      * @param dropped  datagrams counted as dropped on the way so far (for example for want of a receive buffer).
      */
     NetGenerator(
-        final String name, final Transmit transmit, final UdpFrames frames, final int window,
-        final LongSupplier arrived, final LongSupplier dropped)
+        final String name, final Vcpu vcpu, final GuestSender.Driver transmit, final UdpFrames frames,
+        final int window, final LongSupplier arrived, final LongSupplier dropped)
     {
-        this.transmit = transmit;
         this.frames = frames;
         this.window = window;
         this.arrived = arrived;
         this.dropped = dropped;
-        this.thread = new Thread(this, name);
-        this.thread.setDaemon(true);
+        this.sender = new GuestSender(name, vcpu, transmit, frames.frame(), this);
     }
 
-    /** Starts sending. */
+    /** Puts the application on the guest's vCPU. */
     void start()
     {
-        thread.start();
+        sender.start();
     }
 
     /**
-     * Stops sending and waits for the thread.
+     * Takes the application off the vCPU.
      *
      * @throws InterruptedException if interrupted.
      * @throws IllegalStateException if the send loop failed.
      */
     void stop() throws InterruptedException
     {
-        stopping = true;
-        thread.join();
+        sender.stop();
+        final Throwable failure = sender.failure();
         if (null != failure)
         {
             throw new IllegalStateException("the sender failed: " + failure, failure);
         }
     }
 
-    /**
-     * Unparks the sender if it is waiting for the window to open; from the receiving side, after counting an arrival.
-     * Allocates nothing.
-     */
+    /** Has the sender look at its window again; from the receiving side, after an arrival. Allocates nothing. */
     void wake()
     {
-        if (parked)
-        {
-            LockSupport.unpark(thread);
-        }
+        sender.wake();
     }
 
     /**
-     * The sending thread.
+     * Whether the application failed.
      *
-     * @return the thread.
+     * @return true if it did.
      */
-    Thread thread()
+    boolean failed()
     {
-        return thread;
+        return null != sender.failure();
     }
 
     long sent()
     {
-        return sent.get();
+        return sender.sent();
     }
 
     long refused()
     {
-        return refused.get();
+        return sender.refused();
     }
 
     /** {@inheritDoc} */
     @Override
-    public void run()
+    public int next()
     {
-        try
+        final long arrivedSoFar = arrived.getAsLong();
+        if (sequence - arrivedSoFar - lostSoFar >= window)
         {
-            send();
-        }
-        catch (final RuntimeException | Error ex)
-        {
-            failure = ex;
-        }
-    }
-
-    private void send()
-    {
-        final UdpFrames frames = this.frames;
-        final DirectBuffer frame = frames.frame();
-        final int length = frames.frameBytes();
-        final int window = this.window;
-        long sequence = 0;
-        long lastArrived = -1;
-        long lastMoveNanos = System.nanoTime();
-        long lostSoFar = 0;
-        int idle = 0;
-        while (!stopping)
-        {
-            final long arrivedSoFar = arrived.getAsLong();
-            if (sequence - arrivedSoFar - lostSoFar >= window)
+            final long accounted = arrivedSoFar + dropped.getAsLong();
+            if (sequence - accounted - lostSoFar >= window)
             {
-                final long accounted = arrivedSoFar + dropped.getAsLong();
-                if (sequence - accounted - lostSoFar >= window)
+                final long now = System.nanoTime();
+                if (accounted != lastAccounted)
                 {
-                    final long now = System.nanoTime();
-                    if (accounted != lastArrived)
-                    {
-                        lastArrived = accounted;
-                        lastMoveNanos = now;
-                    }
-                    else if (now - lastMoveNanos > LOSS_TIMEOUT_NANOS)
-                    {
-                        lostSoFar = sequence - accounted;
-                        lastMoveNanos = now;
-                    }
-                    idle = idle(idle, arrivedSoFar);
-                    continue;
+                    lastAccounted = accounted;
+                    lastMoveNanos = now;
+                    return 0;
                 }
+                if (now - lastMoveNanos <= LOSS_TIMEOUT_NANOS)
+                {
+                    return 0;
+                }
+                lostSoFar = sequence - accounted;
+                lastMoveNanos = now;
             }
-            frames.stamp(sequence, System.nanoTime());
-            if (!transmit.send(frame, 0, length))
-            {
-                refused.lazySet(refused.get() + 1);
-                idle = idle(idle, -1);
-                continue;
-            }
-            idle = 0;
-            sequence++;
-            sent.lazySet(sequence);
         }
+        frames.stamp(sequence, System.nanoTime());
+        return frames.frameBytes();
     }
 
-    /** Waits a little longer each time nothing can be sent: spins, then yields, then parks. */
-    private int idle(final int idle, final long arrivedSoFar)
+    /** {@inheritDoc} */
+    @Override
+    public boolean taken()
     {
-        if (idle < SPINS)
-        {
-            Thread.onSpinWait();
-        }
-        else if (idle < SPINS + YIELDS)
-        {
-            Thread.yield();
-        }
-        else
-        {
-            parked = true;
-            if (arrivedSoFar < 0 || arrived.getAsLong() == arrivedSoFar) // StoreLoad: parked before the re-read
-            {
-                LockSupport.parkNanos(this, PARK_NANOS);
-            }
-            parked = false;
-        }
-        return idle + 1;
+        sequence++;
+        return false;
     }
 }

@@ -35,10 +35,10 @@ import io.pvio.frontend.net.NetReceiver;
  * for {@code io: pv}, e1000 NICs for {@code io: emulated}), gives each guest with NICs pvio's IPv4 stack
  * ({@link Ipv4Host}) on its first NIC, on its vCPU, with a discard port, an echo port and a client port bound, and,
  * if a workload goes to the uplink, opens dom0's {@link VxlanUplink} on loopback with an {@link UplinkPeer} as its
- * remote end point. Then runs each workload in turn: a {@link NetGenerator} on a host thread sends the sender's
- * datagrams through its guest's driver, the receiver's stack checks and counts them (and echoes requests), and the
- * runner prints a progress line each second, drains what is in flight, and reads every counter the drivers, devices,
- * hypervisor and scheduler keep, before and after.
+ * remote end point. Then runs each workload in turn: a {@link NetGenerator}, the sending guest's application on
+ * the vCPU that runs its NIC's driver, sends the datagrams through that driver, the receiver's stack checks and
+ * counts them (and echoes requests), and the runner prints a progress line each second, drains what is in flight,
+ * and reads every counter the drivers, devices, hypervisor and scheduler keep, before and after.
  */
 final class NetRunner
 {
@@ -244,8 +244,8 @@ final class NetRunner
         final long droppedBefore = stream ? receiverDrops(to) : 0;
         final LongSupplier arrived = stream ? arrivals::received : responses::received;
         final LongSupplier dropped = stream ? () -> receiverDrops(to) - droppedBefore : () -> 0;
-        final NetGenerator generator = new NetGenerator("pvio-net-" + w.name(), from::transmit, frames, w.window(),
-            arrived, dropped);
+        final NetGenerator generator = new NetGenerator("net-" + w.name(), from.guest.domain().vcpu(0),
+            from::transmit, frames, w.window(), arrived, dropped);
         (stream ? arrivals : responses).waiter(generator);
         generator.start();
         try
@@ -300,10 +300,11 @@ final class NetRunner
             {
                 return;
             }
-            if (!generator.thread().isAlive())
+            if (generator.failed())
             {
                 return; // stop() reports why
             }
+            generator.wake(); // a full window's loss timeout is checked on the vCPU, which may be blocked
             final long count = arrived.getAsLong();
             if (count != lastChangeCount)
             {

@@ -646,7 +646,7 @@ public record ScenarioReport(
                 ratio(d.toPv()));
         }
         out.println("  (guest us: the guests' vCPU time, both ends or the sender alone to the uplink; the sending " +
-            "application is a host thread writing into the guest's driver, so its own time is not in it)");
+            "application runs on the sender's vCPU, so its own time is in it)");
 
         out.println();
         out.println("Network verification");
