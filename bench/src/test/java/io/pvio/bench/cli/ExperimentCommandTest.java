@@ -30,21 +30,22 @@ class ExperimentCommandTest
     {
         assertEquals(PvioCommand.EXIT_OK, execute("experiment", "--list"));
         final String[] lines = out.toString().split("\n");
-        assertEquals(12, lines.length, out.toString());
+        assertEquals(13, lines.length, out.toString());
         assertTrue(lines[0].startsWith("e1 "));
         assertTrue(lines[1].startsWith("e2 "));
-        assertTrue(lines[2].startsWith("e4 "));
-        assertTrue(lines[4].startsWith("e5b "));
-        assertTrue(lines[10].startsWith("e12 "));
-        assertTrue(lines[11].startsWith("e13 "));
+        assertTrue(lines[2].startsWith("e3 "));
+        assertTrue(lines[3].startsWith("e4 "));
+        assertTrue(lines[5].startsWith("e5b "));
+        assertTrue(lines[11].startsWith("e12 "));
+        assertTrue(lines[12].startsWith("e13 "));
     }
 
     @Test
     void anUnknownOrMissingNameIsAUsageError()
     {
         assertEquals(PvioCommand.EXIT_USAGE, execute("experiment", "e99"));
-        assertTrue(err.toString().contains("unknown experiment \"e99\" (expected one of e1, e2, e4, e5, e5b, e6, e7, e8, e9, " +
-            "e10, e12, e13, all)"), err.toString());
+        assertTrue(err.toString().contains("unknown experiment \"e99\" (expected one of e1, e2, e3, e4, e5, e5b, e6, " +
+            "e7, e8, e9, e10, e12, e13, all)"), err.toString());
         assertEquals(PvioCommand.EXIT_USAGE, execute("experiment"));
         assertTrue(err.toString().contains("missing NAME"), err.toString());
         assertEquals(PvioCommand.EXIT_USAGE, execute("experiment", "e4", "--seed", "x"));
