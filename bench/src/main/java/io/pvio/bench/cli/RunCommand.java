@@ -32,7 +32,9 @@ import picocli.CommandLine.Spec;
             "emulated AHCI disks, io: emulated), run each disk's workload through its guest's driver (the split " +
             "drivers' disks first, then the emulated ones), then the same workload natively on the image with " +
             "FileChannel, and report IOPS, MB/s, latency percentiles, exits, notifications and hypercalls per I/O, " +
-            "CPU time per domain and each path's ratio to native, side by side.",
+            "CPU time per domain and each path's ratio to native, side by side; then any network workloads (UDP " +
+            "stream and request/response between guests' PV vifs or emulated e1000 NICs, or to the VXLAN uplink) " +
+            "with packets/s, Gbit/s, latency, notifications, copies and exits per packet, PV beside emulated.",
         "",
         "Without FILE, runs the built-in default: dom0, a para guest with a split-driver disk and a full-mode " +
             "guest with an emulated AHCI disk, each on a 256 MiB temporary sparse image, verified random 4 KiB " +
