@@ -65,7 +65,10 @@ import static io.pvio.ring.blkif.BlkifRequestDescriptor.SEGMENT_LENGTH;
  * ring ({@code rsp_prod_pvt}, the slots, {@code rsp_prod}) then has several writers, so every claim, write and push
  * happens under {@link #lockResponses()}; the request side stays the agent's alone. The worker then hands the job
  * back through {@code completions} for the agent to reuse, with no wake-up: the agent takes finished jobs back at
- * its next pass. Workers count what they answer in a slab of their own, with atomic adds.
+ * its next pass. Workers count what they answer in a slab of their own, with atomic adds. A worker's event is
+ * coalesced as a disk's completion interrupts are: while other jobs are in flight it waits for them, for at most
+ * {@value #COMPLETION_COALESCE} responses, so a front end kept busy by a deep queue is woken once per batch instead of
+ * once per completion; the response itself is always pushed at once, for a front end that polls.
  */
 final class BlkbackQueue implements VcpuTask, IdleStrategy
 {
@@ -78,6 +81,14 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
      * notified at most once per this many requests.
      */
     static final int RESPONSE_BATCH = 16;
+
+    /**
+     * With io-workers, the most worker completions whose owed event may wait for the others in flight: a worker that
+     * pushes a response the front end asked an event for sends it at once only if no other job is in flight, or
+     * once this many responses have gone out since it became owed (the coalescing of a disk's completion interrupts);
+     * otherwise the last job in flight to finish, or the agent's next push, sends it.
+     */
+    static final int COMPLETION_COALESCE = 8;
 
     /** Spins of the polling window. */
     static final int POLL_SPINS = 2_000;
@@ -132,14 +143,24 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
     private int idleCount;
     @SuppressWarnings("unused") // through RESPONSE_LOCK
     private volatile int responseLock;
+    /** Jobs handed to the workers and not yet answered; changed by atomic add only (agent +1, worker -1). */
+    @SuppressWarnings("unused") // through ASYNC_OUTSTANDING
+    private volatile int asyncOutstanding;
+    /** Under the response lock: a push asked for an event that has not been sent yet. */
+    private boolean eventOwed;
+    /** Under the response lock: worker responses pushed since the event became owed. */
+    private int owedResponses;
 
     private static final VarHandle RESPONSE_LOCK;
+    private static final VarHandle ASYNC_OUTSTANDING;
 
     static
     {
         try
         {
             RESPONSE_LOCK = MethodHandles.lookup().findVarHandle(BlkbackQueue.class, "responseLock", int.class);
+            ASYNC_OUTSTANDING = MethodHandles.lookup().findVarHandle(BlkbackQueue.class, "asyncOutstanding",
+                int.class);
         }
         catch (final ReflectiveOperationException ex)
         {
@@ -335,7 +356,17 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
         try
         {
             writeResponse(io.id, io.operation, io.status);
-            notify = ring.pushResponsesAndCheckNotify();
+            eventOwed |= ring.pushResponsesAndCheckNotify();
+            // No lost event: an owed event stays owed until sent, and each later completion looks again; the one that
+            // leaves no job in flight sends it (a job submitted after that read comes back through here too), and so
+            // does the agent's next push. A submit racing with the read only makes the event go out early.
+            final int others = (int)ASYNC_OUTSTANDING.getAndAdd(this, -1) - 1;
+            notify = eventOwed && (0 == others || ++owedResponses >= COMPLETION_COALESCE);
+            if (notify)
+            {
+                eventOwed = false;
+                owedResponses = 0;
+            }
         }
         finally
         {
@@ -440,6 +471,7 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
         io.runs = runs;
         io.bytes = bytesMoved;
         inFlight++;
+        ASYNC_OUTSTANDING.getAndAdd(this, 1); // before the offer: the worker's decrement never comes first
         workers.submit(io); // the queue's offer publishes the fields above to the worker that polls it
         return true;
     }
@@ -895,8 +927,12 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
         lockResponses();
         try
         {
-            // read under the lock: a worker's push moves the count too
-            return ring.unpushedResponses() > 0 && ring.pushResponsesAndCheckNotify();
+            // read under the lock: a worker's push moves the count too; an event a worker deferred goes out here
+            final boolean pushed = ring.unpushedResponses() > 0 && ring.pushResponsesAndCheckNotify();
+            final boolean notify = pushed || eventOwed;
+            eventOwed = false;
+            owedResponses = 0;
+            return notify;
         }
         finally
         {
