@@ -103,8 +103,13 @@ public record Scenario(
      * @param dom0Vcpus  dom0's vCPUs.
      * @param sliceNanos the scheduler's time slice.
      * @param tickNanos  the scheduler's tick.
+     * @param haltPollNanos    the longest an idle vCPU polls before it blocks (0 blocks at once).
+     * @param haltPollAdaptive whether each vCPU adapts its polling window up to {@code haltPollNanos}, as KVM does,
+     *                         rather than always polling for all of it.
      */
-    public record Cpus(boolean vcpus, int cpus, int dom0Vcpus, long sliceNanos, long tickNanos)
+    public record Cpus(
+        boolean vcpus, int cpus, int dom0Vcpus, long sliceNanos, long tickNanos, long haltPollNanos,
+        boolean haltPollAdaptive)
     {
     }
 

@@ -41,7 +41,9 @@ import io.pvio.ring.blkif.BlkifXenbusKeys;
  * default:
  * <pre>
  * description: text                     # optional, printed before the run
- * machine:   { memory: 512M, dom0-memory: 64M }
+ * machine:   { memory: 512M, dom0-memory: 64M,
+ *              halt-poll: 0.2ms,        # the longest an idle vCPU polls before it blocks; 0ms blocks at once
+ *              halt-poll-adaptive: true }  # adapt each vCPU's window up to halt-poll (KVM), or always poll it all
  * backend:   { data-path: grant-map,    # or grant-copy
  *              persistent-grants: true, max-indirect-segments: 256, max-queues: 4, max-ring-page-order: 4,
  *              o-direct: false }        # true: every image opened with O_DIRECT (blkback, native baseline)
@@ -277,7 +279,8 @@ public final class ScenarioParser
         root.allow("description", "machine", "backend", "guests", "network");
         final String description = root.string("description", "", false).strip();
         final Fields machine = root.object("machine");
-        machine.allow("memory", "dom0-memory", "cpus", "dom0-vcpus", "execution", "slice", "tick");
+        machine.allow("memory", "dom0-memory", "cpus", "dom0-vcpus", "execution", "slice", "tick", "halt-poll",
+            "halt-poll-adaptive");
         final long machineMemory = machine.size("memory", 512L << 20, 16L << 20, MAX_MEMORY);
         final long dom0Memory = machine.size("dom0-memory", 64L << 20, 4L << 20, machineMemory);
         final Scenario.Cpus cpus = cpus(machine);
@@ -559,9 +562,12 @@ public final class ScenarioParser
             1_000_000_000);
         final long tick = machine.duration("tick", Math.min(slice, SchedulerConfig.DEFAULT_TICK_MILLIS * 1_000_000),
             100_000, slice);
+        final long haltPoll = machine.duration("halt-poll", SchedulerConfig.DEFAULT_HALT_POLL_MICROS * 1_000, 0,
+            10_000_000);
+        final boolean haltPollAdaptive = machine.bool("halt-poll-adaptive", true);
         if (!vcpus)
         {
-            for (final String field : new String[] { "cpus", "slice", "tick" })
+            for (final String field : new String[] { "cpus", "slice", "tick", "halt-poll", "halt-poll-adaptive" })
             {
                 if (machine.has(field))
                 {
@@ -570,7 +576,7 @@ public final class ScenarioParser
                 }
             }
         }
-        return new Scenario.Cpus(vcpus, cpus, dom0Vcpus, slice, tick);
+        return new Scenario.Cpus(vcpus, cpus, dom0Vcpus, slice, tick, haltPoll, haltPollAdaptive);
     }
 
     private static Scenario.Disk disk(

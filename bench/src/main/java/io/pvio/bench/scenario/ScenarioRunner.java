@@ -450,7 +450,8 @@ public final class ScenarioRunner
             return new MachineOptions().execution(MachineOptions.Execution.THREADS).dom0Vcpus(cpus.dom0Vcpus());
         }
         return new MachineOptions().dom0Vcpus(cpus.dom0Vcpus()).scheduler(new SchedulerConfig().pcpus(cpus.cpus())
-            .sliceNanos(cpus.sliceNanos()).tickNanos(cpus.tickNanos()));
+            .sliceNanos(cpus.sliceNanos()).tickNanos(cpus.tickNanos()).haltPollNanos(cpus.haltPollNanos())
+            .haltPollAdaptive(cpus.haltPollAdaptive()));
     }
 
     private List<CpuBoundTask> startCpuBoundLoops(final PvMachine machine)
@@ -817,8 +818,10 @@ public final class ScenarioRunner
         {
             return "no scheduler (a host thread per event loop and back-end queue)";
         }
-        return String.format(Locale.ROOT, "%d physical CPU(s), credit scheduler (%s slice, %s tick), dom0 %d vCPU(s)",
-            cpus.cpus(), millis(cpus.sliceNanos()), millis(cpus.tickNanos()), cpus.dom0Vcpus());
+        return String.format(Locale.ROOT, "%d physical CPU(s), credit scheduler (%s slice, %s tick, halt polling %s)" +
+            ", dom0 %d vCPU(s)", cpus.cpus(), millis(cpus.sliceNanos()), millis(cpus.tickNanos()),
+            0 == cpus.haltPollNanos() ? "off" : (cpus.haltPollAdaptive() ? "adaptive up to " : "fixed ") +
+            cpus.haltPollNanos() / 1000 + " us", cpus.dom0Vcpus());
     }
 
     private static String millis(final long nanos)

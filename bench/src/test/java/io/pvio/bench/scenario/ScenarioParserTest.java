@@ -142,7 +142,7 @@ class ScenarioParserTest
     {
         final Scenario s = ScenarioParser.parse("guests: [{disks: [{}]}]", false, "t");
         final int cpus = Math.min(64, Runtime.getRuntime().availableProcessors());
-        assertEquals(new Scenario.Cpus(true, cpus, cpus, 30_000_000, 10_000_000), s.cpus());
+        assertEquals(new Scenario.Cpus(true, cpus, cpus, 30_000_000, 10_000_000, 200_000, true), s.cpus());
         final Scenario.Guest g = s.guests().get(0);
         assertEquals(1, g.vcpus());
         assertEquals(PagingMode.PARA, g.mode());
@@ -151,12 +151,24 @@ class ScenarioParserTest
     }
 
     @Test
+    void shouldReadTheHaltPollingWindowAndWhetherItAdapts()
+    {
+        final Scenario s = ScenarioParser.parse("machine: {halt-poll: 0.05ms, halt-poll-adaptive: false}\n" +
+            "guests: [{disks: [{}]}]", false, "t");
+        assertEquals(50_000, s.cpus().haltPollNanos());
+        assertFalse(s.cpus().haltPollAdaptive());
+        final Scenario off = ScenarioParser.parse("machine: {halt-poll: 0ms}\nguests: [{disks: [{}]}]", false, "t");
+        assertEquals(0, off.cpus().haltPollNanos());
+        assertTrue(off.cpus().haltPollAdaptive());
+    }
+
+    @Test
     void shouldReadTheCpusAndEachGuestsVcpusModeWeightAndCap()
     {
         final Scenario s = ScenarioParser.parse("machine: {cpus: 3, dom0-vcpus: 2, slice: 5ms, tick: 1ms}\n" +
             "guests: [{vcpus: 2, mode: full, weight: 512, cap: 150, disks: [{}]}, {mode: native, disks: [{}]}]",
             false, "t");
-        assertEquals(new Scenario.Cpus(true, 3, 2, 5_000_000, 1_000_000), s.cpus());
+        assertEquals(new Scenario.Cpus(true, 3, 2, 5_000_000, 1_000_000, 200_000, true), s.cpus());
         final Scenario.Guest first = s.guests().get(0);
         assertEquals(2, first.vcpus());
         assertEquals(PagingMode.FULL, first.mode());
@@ -345,7 +357,13 @@ class ScenarioParserTest
         "backend: {o-direct: \"true\"}\\nguests: [{disks: [{}]}]|backend.o-direct: expected true or false, got " +
             "\"true\"",
         "machine: {o-direct: true}\\nguests: [{disks: [{}]}]|machine.o-direct: unknown field (expected one of: " +
-            "memory, dom0-memory, cpus, dom0-vcpus, execution, slice, tick)",
+            "memory, dom0-memory, cpus, dom0-vcpus, execution, slice, tick, halt-poll, halt-poll-adaptive)",
+        "machine: {halt-poll: 20ms}\\nguests: [{disks: [{}]}]|machine.halt-poll: expected a duration like 500ms, " +
+            "10s or 2m from 0ms to 10ms, got \"20ms\"",
+        "machine: {halt-poll-adaptive: maybe}\\nguests: [{disks: [{}]}]|machine.halt-poll-adaptive: expected true " +
+            "or false, got \"maybe\"",
+        "machine: {execution: threads, halt-poll: 0ms}\\nguests: [{disks: [{}]}]|machine.halt-poll: " +
+            "expected no halt-poll with execution: threads (there is no scheduler), got \"0ms\"",
         "backend: {max-ring-page-order: 5}\\nguests: [{disks: [{}]}]|backend.max-ring-page-order: expected a " +
             "whole number from 0 to 4, got 5",
         "backend: {max-indirect-segments: 5000}\\nguests: [{disks: [{}]}]|backend.max-indirect-segments: expected " +
