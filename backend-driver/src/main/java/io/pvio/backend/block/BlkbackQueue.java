@@ -5,17 +5,16 @@ import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
-import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.jctools.queues.MpscArrayQueue;
 
+import io.pvio.backend.AgentHost;
 import io.pvio.hypervisor.Domain;
 import io.pvio.hypervisor.PageAllocator;
 import io.pvio.hypervisor.event.EventChannelOps;
 import io.pvio.hypervisor.grant.GrantCopyBatch;
 import io.pvio.hypervisor.grant.GrantTableOps;
-import io.pvio.hypervisor.sched.Vcpu;
 import io.pvio.hypervisor.sched.VcpuTask;
 import io.pvio.ring.BackRing;
 import io.pvio.ring.RingProtocolException;
@@ -136,9 +135,7 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
     private int inFlight;
     private volatile boolean wakeRequested;
     private volatile boolean running = true;
-    private volatile Thread thread;
-    private volatile Vcpu vcpu;
-    private AgentRunner runner;
+    private final AgentHost agentHost = new AgentHost();
     private boolean broken;
     private int idleCount;
     @SuppressWarnings("unused") // through RESPONSE_LOCK
@@ -262,22 +259,9 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
         {
             workers.start();
         }
-        final Vcpu host = driverDomain.vcpu((frontendId + index) % driverDomain.vcpus());
-        if (null != host)
-        {
-            // a task of one of the driver domain's vCPUs: the front end's event wakes that vCPU
-            vcpu = host;
-            host.addTask(this);
-            return;
-        }
-        runner = new AgentRunner(this, this::onAgentError, null, this);
-        AgentRunner.startOnThread(runner, (r) ->
-        {
-            final Thread t = new Thread(r, roleName);
-            t.setDaemon(true);
-            thread = t;
-            return t;
-        });
+        // a task of one of the driver domain's vCPUs, which the front end's event wakes, or a thread of its own
+        agentHost.start(this, driverDomain.vcpu((frontendId + index) % driverDomain.vcpus()), this,
+            this::onAgentError);
     }
 
     /**
@@ -287,17 +271,7 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
     {
         BlockBackCounters.addShared(slab, BlockBackCounters.NOTIFICATIONS_RECEIVED, 1);
         wakeRequested = true;
-        final Vcpu host = vcpu;
-        if (null != host)
-        {
-            host.wake();
-            return;
-        }
-        final Thread t = thread;
-        if (null != t)
-        {
-            LockSupport.unpark(t);
-        }
+        agentHost.wake();
     }
 
     /**
@@ -306,23 +280,7 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
     void stop()
     {
         running = false;
-        final Vcpu host = vcpu;
-        if (null != host)
-        {
-            host.removeTask(this);
-        }
-        else
-        {
-            final Thread t = thread;
-            if (null != t)
-            {
-                LockSupport.unpark(t);
-            }
-            if (null != runner)
-            {
-                runner.close();
-            }
-        }
+        agentHost.stop(this);
         if (null != workers)
         {
             // the agent no longer runs: this thread owns inFlight now; wait until no worker touches a grant page

@@ -2,16 +2,14 @@ package io.pvio.backend.block;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 import org.agrona.concurrent.UnsafeBuffer;
 
+import io.pvio.backend.XenbusBackend;
 import io.pvio.hypervisor.Domain;
 import io.pvio.hypervisor.event.EventChannelOps;
 import io.pvio.hypervisor.grant.GrantTableOps;
 import io.pvio.hypervisor.xenstore.XenStore;
-import io.pvio.hypervisor.xenstore.XenStoreConnection;
 import io.pvio.hypervisor.xenstore.XenStoreException;
 import io.pvio.hypervisor.xenstore.XenbusState;
 import io.pvio.hypervisor.xenstore.XenbusStateWatcher;
@@ -51,28 +49,14 @@ import io.pvio.ring.blkif.BlkifXenbusKeys;
  * <b>Hostile front end</b>: bad transport keys refuse the connection; a queue whose ring indexes are impossible cuts
  * the front end off ({@code Closing}, {@link #disconnectReason()}); other devices are untouched.
  */
-public final class BlockBack implements AutoCloseable
+public final class BlockBack extends XenbusBackend
 {
-    private static final long PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
-    private static final int WATCH_EVENTS_PER_POLL = 64;
-
-    private final Domain driverDomain;
-    private final XenStoreConnection xs;
-    private final String backendPath;
     private final BlockStore store;
     private final BlockBackOptions options;
     private final BlockBackCounters counters = new BlockBackCounters();
     private final long[] deviceSlab = counters.newSlab();
     private final int devid;
-    private final Thread thread;
     private final List<BlkbackQueue> queues = new ArrayList<>();
-    private volatile XenbusState state = XenbusState.INITIALISING;
-    private volatile String disconnectReason;
-    private volatile String pendingViolation;
-    private volatile boolean closeRequested;
-    private String frontendPath;
-    private int frontendId;
-    private XenbusStateWatcher watcher;
     private boolean connected;
 
     private BlockBack(
@@ -82,14 +66,10 @@ public final class BlockBack implements AutoCloseable
         final BlockStore store,
         final BlockBackOptions options)
     {
-        this.driverDomain = driverDomain;
-        this.backendPath = backendPath;
+        super(driverDomain, xenStore, backendPath, "xenbus-blkback-" + deviceName(backendPath));
         this.store = store;
         this.options = options.copy();
         this.devid = parseDevid(backendPath);
-        this.thread = new Thread(this::run, "xenbus-blkback-" + deviceName(backendPath));
-        this.thread.setDaemon(true);
-        this.xs = xenStore.connect(driverDomain.id(), () -> LockSupport.unpark(thread));
     }
 
     /**
@@ -111,40 +91,8 @@ public final class BlockBack implements AutoCloseable
         final BlockBackOptions options)
     {
         final BlockBack back = new BlockBack(driverDomain, xenStore, backendPath, store, options);
-        back.thread.start();
+        back.startThread();
         return back;
-    }
-
-    /**
-     * This end's xenbus state.
-     *
-     * @return the state last written.
-     */
-    public XenbusState state()
-    {
-        return state;
-    }
-
-    /**
-     * Waits until the device is connected.
-     *
-     * @param timeout how long to wait.
-     * @param unit    its unit.
-     * @return true if connected.
-     * @throws InterruptedException if interrupted.
-     */
-    public boolean awaitConnected(final long timeout, final TimeUnit unit) throws InterruptedException
-    {
-        final long deadline = System.nanoTime() + unit.toNanos(timeout);
-        while (XenbusState.CONNECTED != state)
-        {
-            if (System.nanoTime() - deadline > 0)
-            {
-                return false;
-            }
-            Thread.sleep(1);
-        }
-        return true;
     }
 
     /**
@@ -168,16 +116,6 @@ public final class BlockBack implements AutoCloseable
     }
 
     /**
-     * Why the front end was refused or cut off.
-     *
-     * @return the reason, or null if it never was.
-     */
-    public String disconnectReason()
-    {
-        return disconnectReason;
-    }
-
-    /**
      * The virtual device number, the last element of the directory.
      *
      * @return the devid.
@@ -187,114 +125,32 @@ public final class BlockBack implements AutoCloseable
         return devid;
     }
 
-    /**
-     * Stops serving, as a driver domain restarting the device does: the agents stop, every grant is unmapped and every
-     * port closed, the state goes {@code Closing} then {@code Closed}. The store stays open. Idempotent; waits for the
-     * xenbus thread.
-     */
-    @Override
-    public void close()
-    {
-        closeRequested = true;
-        LockSupport.unpark(thread);
-        if (Thread.currentThread() != thread)
-        {
-            try
-            {
-                thread.join(TimeUnit.SECONDS.toMillis(30));
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
     void onProtocolViolation(final String reason)
     {
-        pendingViolation = reason;
-        LockSupport.unpark(thread);
+        reportViolation(reason);
     }
 
-    private void run()
+    @Override
+    protected boolean connectsOn(final XenbusState frontState)
     {
-        try
-        {
-            frontendPath = xs.readString(backendPath + '/' + BlkifXenbusKeys.FRONTEND);
-            frontendId = XenbusValues.parseInt(xs.readString(backendPath + '/' + BlkifXenbusKeys.FRONTEND_ID),
-                BlkifXenbusKeys.FRONTEND_ID, 0, XenStore.MAX_DOMAIN_ID);
-            watcher = new XenbusStateWatcher(xs, backendPath, frontendPath, this::onFrontendState);
-            publishFeatures();
-            switchState(XenbusState.INIT_WAIT);
-            watcher.start();
-            while (!closeRequested)
-            {
-                final String violation = pendingViolation;
-                if (null != violation)
-                {
-                    pendingViolation = null;
-                    if (connected)
-                    {
-                        refuse(violation);
-                    }
-                }
-                if (0 == xs.pollWatchEvents(watcher, WATCH_EVENTS_PER_POLL) && !closeRequested &&
-                    null == pendingViolation)
-                {
-                    LockSupport.parkNanos(this, PARK_NANOS);
-                }
-            }
-            disconnect();
-            switchState(XenbusState.CLOSING);
-            switchState(XenbusState.CLOSED);
-        }
-        catch (final RuntimeException ex)
-        {
-            disconnectReason = "xenbus thread failed: " + ex;
-            disconnect();
-        }
-        finally
-        {
-            if (null != watcher)
-            {
-                watcher.stop();
-            }
-            xs.close();
-        }
+        // not on a front end already Connected: a restarted back end must not attach to the old connection's rings
+        return XenbusState.INITIALISED == frontState;
     }
 
-    private void onFrontendState(final XenbusState previous, final XenbusState current)
+    @Override
+    protected boolean serving()
     {
-        switch (current)
-        {
-            case INITIALISED:
-                if (!connected && XenbusState.INIT_WAIT == state)
-                {
-                    connect();
-                }
-                break;
-            case CLOSING:
-                disconnect();
-                switchState(XenbusState.CLOSING);
-                break;
-            case CLOSED:
-            case UNKNOWN:
-                disconnect();
-                switchState(XenbusState.CLOSED);
-                break;
-            case INITIALISING:
-                if (XenbusState.CLOSED == state || XenbusState.CLOSING == state)
-                {
-                    publishFeatures();
-                    switchState(XenbusState.INIT_WAIT);
-                }
-                break;
-            default:
-                break;
-        }
+        return connected;
     }
 
-    private void publishFeatures()
+    @Override
+    protected void countViolation()
+    {
+        BlockBackCounters.add(deviceSlab, BlockBackCounters.PROTOCOL_VIOLATIONS, 1);
+    }
+
+    @Override
+    protected void publishFeatures()
     {
         final String mode = readOptional(backendPath + '/' + BlkifXenbusKeys.MODE);
         final boolean readOnly = store.isReadOnly() || "r".equals(mode);
@@ -328,28 +184,29 @@ public final class BlockBack implements AutoCloseable
         });
     }
 
-    private void connect()
+    @Override
+    protected void connect()
     {
         final List<BlkbackQueue> made = new ArrayList<>();
         try
         {
-            final String protocol = readOptional(frontendPath + '/' + BlkifXenbusKeys.PROTOCOL);
+            final String protocol = readOptional(frontendPath() + '/' + BlkifXenbusKeys.PROTOCOL);
             if (null != protocol && !BlkifXenbusKeys.PROTOCOL_X86_64.equals(protocol))
             {
                 throw new IllegalArgumentException(BlkifXenbusKeys.PROTOCOL + "=\"" + protocol +
                     "\" (expected: " + BlkifXenbusKeys.PROTOCOL_X86_64 + ")");
             }
-            final int queueCount = optionalInt(frontendPath + '/' + BlkifXenbusKeys.MULTI_QUEUE_NUM_QUEUES,
+            final int queueCount = optionalInt(frontendPath() + '/' + BlkifXenbusKeys.MULTI_QUEUE_NUM_QUEUES,
                 BlkifXenbusKeys.MULTI_QUEUE_NUM_QUEUES, 1, options.maxQueues(), 1);
-            final int order = optionalInt(frontendPath + '/' + BlkifXenbusKeys.RING_PAGE_ORDER,
+            final int order = optionalInt(frontendPath() + '/' + BlkifXenbusKeys.RING_PAGE_ORDER,
                 BlkifXenbusKeys.RING_PAGE_ORDER, 0, options.maxRingPageOrder(), 0);
             final boolean persistent = options.persistentGrants() && 1 == optionalInt(
-                frontendPath + '/' + BlkifXenbusKeys.FEATURE_PERSISTENT, BlkifXenbusKeys.FEATURE_PERSISTENT, 0, 1, 0);
+                frontendPath() + '/' + BlkifXenbusKeys.FEATURE_PERSISTENT, BlkifXenbusKeys.FEATURE_PERSISTENT, 0, 1, 0);
             final int pages = 1 << order;
             for (int q = 0; q < queueCount; q++)
             {
-                final String dir = 1 == queueCount ? frontendPath :
-                    frontendPath + '/' + BlkifXenbusKeys.queueDirectory(q);
+                final String dir = 1 == queueCount ? frontendPath() :
+                    frontendPath() + '/' + BlkifXenbusKeys.queueDirectory(q);
                 final int[] refs = new int[pages];
                 for (int p = 0; p < pages; p++)
                 {
@@ -395,7 +252,7 @@ public final class BlockBack implements AutoCloseable
         {
             for (int p = 0; p < refs.length; p++)
             {
-                final int handle = grants.map(frontendId, refs[p], false, view);
+                final int handle = grants.map(frontendId(), refs[p], false, view);
                 BlockBackCounters.add(deviceSlab, BlockBackCounters.GRANT_MAPS, 1);
                 if (handle < 0)
                 {
@@ -417,8 +274,8 @@ public final class BlockBack implements AutoCloseable
             final UnsafeBuffer ringBuffer = new UnsafeBuffer(base, geometry.ringBytes());
             final BackRing ring = BackRing.attach(ringBuffer, geometry);
             final EventChannelOps events = driverDomain.hypercalls().eventChannelOp();
-            final int port = events.bindInterdomain(frontendId, remotePort);
-            final BlkbackQueue queue = new BlkbackQueue(this, index, driverDomain, frontendId, store, options,
+            final int port = events.bindInterdomain(frontendId(), remotePort);
+            final BlkbackQueue queue = new BlkbackQueue(this, index, driverDomain, frontendId(), store, options,
                 persistent, ring, ringBuffer, handles, port, counters.newSlab(), counters.newSlab());
             driverDomain.eventChannels().bindHandler(port, queue::onEvent);
             return queue;
@@ -437,21 +294,8 @@ public final class BlockBack implements AutoCloseable
         }
     }
 
-    private void refuseBeforeConnect(final String reason)
-    {
-        disconnectReason = "front end " + frontendId + " refused: " + reason;
-        BlockBackCounters.add(deviceSlab, BlockBackCounters.PROTOCOL_VIOLATIONS, 1);
-        switchState(XenbusState.CLOSING);
-    }
-
-    private void refuse(final String reason)
-    {
-        disconnectReason = "front end " + frontendId + " cut off: " + reason;
-        disconnect();
-        switchState(XenbusState.CLOSING);
-    }
-
-    private void disconnect()
+    @Override
+    protected void disconnect()
     {
         final List<BlkbackQueue> toStop;
         synchronized (this)
@@ -471,39 +315,6 @@ public final class BlockBack implements AutoCloseable
         connected = false;
     }
 
-    private void closePort(final int port)
-    {
-        try
-        {
-            driverDomain.hypercalls().eventChannelOp().close(port);
-        }
-        catch (final RuntimeException ignore)
-        {
-            // already closed with its peer's domain
-        }
-    }
-
-    private void switchState(final XenbusState newState)
-    {
-        try
-        {
-            watcher.switchState(newState);
-        }
-        catch (final XenStoreException ex)
-        {
-            if (XsError.ENOENT != ex.error())
-            {
-                throw ex;
-            }
-        }
-        state = newState;
-    }
-
-    private void write(final int tx, final String node, final String value)
-    {
-        xs.write(tx, backendPath + '/' + node, value);
-    }
-
     private void removeQuietly(final int tx, final String path)
     {
         try
@@ -517,28 +328,6 @@ public final class BlockBack implements AutoCloseable
                 throw ex;
             }
         }
-    }
-
-    private String readOptional(final String path)
-    {
-        try
-        {
-            return xs.readString(path);
-        }
-        catch (final XenStoreException ex)
-        {
-            if (XsError.ENOENT == ex.error())
-            {
-                return null;
-            }
-            throw ex;
-        }
-    }
-
-    private int optionalInt(final String path, final String name, final int min, final int max, final int absent)
-    {
-        final String value = readOptional(path);
-        return null == value ? absent : XenbusValues.parseInt(value, name, min, max);
     }
 
 
@@ -557,6 +346,6 @@ public final class BlockBack implements AutoCloseable
     @Override
     public String toString()
     {
-        return "BlockBack{" + backendPath + ", state=" + state + ", queues=" + connectedQueues() + '}';
+        return "BlockBack{" + backendPath + ", state=" + state() + ", queues=" + connectedQueues() + '}';
     }
 }

@@ -1,15 +1,13 @@
 package io.pvio.backend.net;
 
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 import org.agrona.concurrent.UnsafeBuffer;
 
+import io.pvio.backend.XenbusBackend;
 import io.pvio.hypervisor.Domain;
 import io.pvio.hypervisor.event.EventChannelOps;
 import io.pvio.hypervisor.grant.GrantTableOps;
 import io.pvio.hypervisor.xenstore.XenStore;
-import io.pvio.hypervisor.xenstore.XenStoreConnection;
 import io.pvio.hypervisor.xenstore.XenStoreException;
 import io.pvio.hypervisor.xenstore.XenbusState;
 import io.pvio.hypervisor.xenstore.XenbusStateWatcher;
@@ -42,40 +40,22 @@ import io.pvio.ring.netif.NetifXenbusKeys;
  * ring indexes cut the vif off ({@code Closing}, {@link #disconnectReason()} naming the fault, the bridge port
  * unplugged); other vifs are untouched.
  */
-public final class NetBack implements AutoCloseable
+public final class NetBack extends XenbusBackend
 {
-    private static final long PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
-    private static final int WATCH_EVENTS_PER_POLL = 64;
-
-    private final Domain driverDomain;
-    private final XenStoreConnection xs;
-    private final String backendPath;
     private final Bridge bridge;
     private final NetBackCounters counters = new NetBackCounters();
     private final long[] deviceSlab = counters.newSlab();
     private final int devid;
     private final String name;
-    private final Thread thread;
-    private volatile XenbusState state = XenbusState.INITIALISING;
-    private volatile String disconnectReason;
-    private volatile String pendingViolation;
-    private volatile boolean closeRequested;
     private volatile NetbackQueue queue;
-    private String frontendPath;
-    private int frontendId;
-    private XenbusStateWatcher watcher;
 
     private NetBack(final Domain driverDomain, final XenStore xenStore, final String backendPath, final Bridge bridge)
     {
-        this.driverDomain = driverDomain;
-        this.backendPath = backendPath;
+        super(driverDomain, xenStore, backendPath, "xenbus-netback-" + vifName(backendPath));
         this.bridge = bridge;
         final String[] parts = backendPath.split("/");
         this.devid = XenbusValues.parseInt(parts[parts.length - 1], "devid", 0, Integer.MAX_VALUE);
-        this.name = parts.length >= 2 ? "vif" + parts[parts.length - 2] + '.' + parts[parts.length - 1] : backendPath;
-        this.thread = new Thread(this::run, "xenbus-netback-" + name);
-        this.thread.setDaemon(true);
-        this.xs = xenStore.connect(driverDomain.id(), () -> LockSupport.unpark(thread));
+        this.name = vifName(backendPath);
     }
 
     /**
@@ -92,55 +72,8 @@ public final class NetBack implements AutoCloseable
         final Domain driverDomain, final XenStore xenStore, final String backendPath, final Bridge bridge)
     {
         final NetBack back = new NetBack(driverDomain, xenStore, backendPath, bridge);
-        back.thread.start();
+        back.startThread();
         return back;
-    }
-
-    /**
-     * This end's xenbus state.
-     *
-     * @return the state last written.
-     */
-    public XenbusState state()
-    {
-        return state;
-    }
-
-    /**
-     * Waits until the vif is connected.
-     *
-     * @param timeout how long to wait.
-     * @param unit    its unit.
-     * @return true if connected.
-     * @throws InterruptedException if interrupted.
-     */
-    public boolean awaitConnected(final long timeout, final TimeUnit unit) throws InterruptedException
-    {
-        return awaitState(XenbusState.CONNECTED, timeout, unit);
-    }
-
-    /**
-     * Waits until this end has written {@code wanted}.
-     *
-     * @param wanted  the state.
-     * @param timeout how long to wait.
-     * @param unit    its unit.
-     * @return true if reached.
-     * @throws InterruptedException if interrupted.
-     */
-    public boolean awaitState(final XenbusState wanted, final long timeout, final TimeUnit unit)
-        throws InterruptedException
-    {
-        final long deadline = System.nanoTime() + unit.toNanos(timeout);
-        while (wanted != state)
-        {
-            if (System.nanoTime() - deadline > 0)
-            {
-                return false;
-            }
-            Thread.sleep(1);
-        }
-        return true;
     }
 
     /**
@@ -151,16 +84,6 @@ public final class NetBack implements AutoCloseable
     public NetBackCounters counters()
     {
         return counters;
-    }
-
-    /**
-     * Why the front end was refused or cut off.
-     *
-     * @return the reason, or null if it never was.
-     */
-    public String disconnectReason()
-    {
-        return disconnectReason;
     }
 
     /**
@@ -194,117 +117,31 @@ public final class NetBack implements AutoCloseable
         return null != queue;
     }
 
-    /**
-     * Stops serving, as a driver domain removing the vif does: the bridge port is unplugged, the agent stops, both
-     * rings are unmapped and the port closed, the state goes {@code Closing} then {@code Closed}. Idempotent; waits
-     * for the xenbus thread.
-     */
-    @Override
-    public void close()
-    {
-        closeRequested = true;
-        LockSupport.unpark(thread);
-        if (Thread.currentThread() != thread)
-        {
-            try
-            {
-                thread.join(TimeUnit.SECONDS.toMillis(30));
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
     void onProtocolViolation(final String reason)
     {
-        pendingViolation = reason;
-        LockSupport.unpark(thread);
+        reportViolation(reason);
     }
 
-    private void run()
+    @Override
+    protected boolean connectsOn(final XenbusState frontState)
     {
-        try
-        {
-            frontendPath = xs.readString(backendPath + '/' + NetifXenbusKeys.FRONTEND);
-            frontendId = XenbusValues.parseInt(xs.readString(backendPath + '/' + NetifXenbusKeys.FRONTEND_ID),
-                NetifXenbusKeys.FRONTEND_ID, 0, XenStore.MAX_DOMAIN_ID);
-            watcher = new XenbusStateWatcher(xs, backendPath, frontendPath, this::onFrontendState);
-            publishFeatures();
-            switchState(XenbusState.INIT_WAIT);
-            watcher.start();
-            while (!closeRequested)
-            {
-                final String violation = pendingViolation;
-                if (null != violation)
-                {
-                    pendingViolation = null;
-                    if (null != queue)
-                    {
-                        disconnectReason = "front end " + frontendId + " cut off: " + violation;
-                        disconnect();
-                        switchState(XenbusState.CLOSING);
-                    }
-                }
-                if (0 == xs.pollWatchEvents(watcher, WATCH_EVENTS_PER_POLL) && !closeRequested &&
-                    null == pendingViolation)
-                {
-                    LockSupport.parkNanos(this, PARK_NANOS);
-                }
-            }
-            disconnect();
-            switchState(XenbusState.CLOSING);
-            switchState(XenbusState.CLOSED);
-        }
-        catch (final RuntimeException ex)
-        {
-            disconnectReason = "xenbus thread failed: " + ex;
-            disconnect();
-        }
-        finally
-        {
-            if (null != watcher)
-            {
-                watcher.stop();
-            }
-            xs.close();
-        }
+        return XenbusState.INITIALISED == frontState || XenbusState.CONNECTED == frontState;
     }
 
-    private void onFrontendState(final XenbusState previous, final XenbusState current)
+    @Override
+    protected boolean serving()
     {
-        switch (current)
-        {
-            case INITIALISED:
-            case CONNECTED:
-                if (null == queue && XenbusState.INIT_WAIT == state)
-                {
-                    connect();
-                }
-                break;
-            case CLOSING:
-                disconnect();
-                switchState(XenbusState.CLOSING);
-                break;
-            case CLOSED:
-            case UNKNOWN:
-                disconnect();
-                switchState(XenbusState.CLOSED);
-                break;
-            case INITIALISING:
-                if (XenbusState.CLOSED == state || XenbusState.CLOSING == state)
-                {
-                    publishFeatures();
-                    switchState(XenbusState.INIT_WAIT);
-                }
-                break;
-            default:
-                break;
-        }
+        return isConnected();
     }
 
-    private void publishFeatures()
+    @Override
+    protected void countViolation()
+    {
+        NetBackCounters.add(deviceSlab, NetBackCounters.PROTOCOL_VIOLATIONS, 1);
+    }
+
+    @Override
+    protected void publishFeatures()
     {
         xs.transaction(XenbusStateWatcher.SWITCH_STATE_ATTEMPTS, (tx) ->
         {
@@ -317,7 +154,8 @@ public final class NetBack implements AutoCloseable
         });
     }
 
-    private void connect()
+    @Override
+    protected void connect()
     {
         final int txRef;
         final int rxRef;
@@ -325,18 +163,18 @@ public final class NetBack implements AutoCloseable
         final boolean sg;
         try
         {
-            if (null == readOptional(frontendPath + '/' + NetifXenbusKeys.EVENT_CHANNEL) &&
-                null != readOptional(frontendPath + '/' + NetifXenbusKeys.EVENT_CHANNEL_TX))
+            if (null == readOptional(frontendPath() + '/' + NetifXenbusKeys.EVENT_CHANNEL) &&
+                null != readOptional(frontendPath() + '/' + NetifXenbusKeys.EVENT_CHANNEL_TX))
             {
                 throw new IllegalArgumentException("split event channels, but feature-split-event-channels=0");
             }
-            optionalInt(NetifXenbusKeys.MULTI_QUEUE_NUM_QUEUES, 1, 1, 1); // one queue offered: absent or 1
-            if (1 != optionalInt(NetifXenbusKeys.REQUEST_RX_COPY, 0, 1, 0))
+            frontInt(NetifXenbusKeys.MULTI_QUEUE_NUM_QUEUES, 1, 1, 1); // one queue offered: absent or 1
+            if (1 != frontInt(NetifXenbusKeys.REQUEST_RX_COPY, 0, 1, 0))
             {
                 throw new IllegalArgumentException(NetifXenbusKeys.REQUEST_RX_COPY +
                     " is not 1 (receive by page flipping is not offered)");
             }
-            sg = 1 == optionalInt(NetifXenbusKeys.FEATURE_SG, 0, 1, 0);
+            sg = 1 == frontInt(NetifXenbusKeys.FEATURE_SG, 0, 1, 0);
             txRef = (int)XenbusValues.parseDecimal(readFront(NetifXenbusKeys.TX_RING_REF), NetifXenbusKeys.TX_RING_REF,
                 0, 0xFFFF_FFFFL);
             rxRef = (int)XenbusValues.parseDecimal(readFront(NetifXenbusKeys.RX_RING_REF), NetifXenbusKeys.RX_RING_REF,
@@ -388,8 +226,8 @@ public final class NetBack implements AutoCloseable
             final BackRing txRing = BackRing.attach(txBuffer, txGeometry);
             final BackRing rxRing = BackRing.attach(rxBuffer, rxGeometry);
             final EventChannelOps events = driverDomain.hypercalls().eventChannelOp();
-            port = events.bindInterdomain(frontendId, remotePort);
-            made = new NetbackQueue(this, driverDomain, frontendId, bridge, txRing, txBuffer, rxRing, rxBuffer,
+            port = events.bindInterdomain(frontendId(), remotePort);
+            made = new NetbackQueue(this, driverDomain, frontendId(), bridge, txRing, txBuffer, rxRing, rxBuffer,
                 handles, port, sg, counters);
             driverDomain.eventChannels().bindHandler(port, made::onEvent);
             return made;
@@ -418,7 +256,7 @@ public final class NetBack implements AutoCloseable
 
     private int mapRing(final GrantTableOps grants, final int ref, final String key, final UnsafeBuffer view)
     {
-        final int handle = grants.map(frontendId, ref, false, view);
+        final int handle = grants.map(frontendId(), ref, false, view);
         NetBackCounters.add(deviceSlab, NetBackCounters.GRANT_MAPS, 1);
         if (handle < 0)
         {
@@ -428,14 +266,8 @@ public final class NetBack implements AutoCloseable
         return handle;
     }
 
-    private void refuseBeforeConnect(final String reason)
-    {
-        disconnectReason = "front end " + frontendId + " refused: " + reason;
-        NetBackCounters.add(deviceSlab, NetBackCounters.PROTOCOL_VIOLATIONS, 1);
-        switchState(XenbusState.CLOSING);
-    }
-
-    private void disconnect()
+    @Override
+    protected void disconnect()
     {
         final NetbackQueue current = queue;
         if (null == current)
@@ -450,69 +282,25 @@ public final class NetBack implements AutoCloseable
         queue = null;
     }
 
-    private void closePort(final int port)
-    {
-        try
-        {
-            driverDomain.hypercalls().eventChannelOp().close(port);
-        }
-        catch (final RuntimeException ignore)
-        {
-            // already closed with its peer's domain
-        }
-    }
-
-    private void switchState(final XenbusState newState)
-    {
-        try
-        {
-            watcher.switchState(newState);
-        }
-        catch (final XenStoreException ex)
-        {
-            if (XsError.ENOENT != ex.error())
-            {
-                throw ex;
-            }
-        }
-        state = newState;
-    }
-
-    private void write(final int tx, final String node, final String value)
-    {
-        xs.write(tx, backendPath + '/' + node, value);
-    }
-
     private String readFront(final String node)
     {
-        return xs.readString(frontendPath + '/' + node);
+        return xs.readString(frontendPath() + '/' + node);
     }
 
-    private String readOptional(final String path)
+    private int frontInt(final String node, final int min, final int max, final int absent)
     {
-        try
-        {
-            return xs.readString(path);
-        }
-        catch (final XenStoreException ex)
-        {
-            if (XsError.ENOENT == ex.error())
-            {
-                return null;
-            }
-            throw ex;
-        }
+        return optionalInt(frontendPath() + '/' + node, node, min, max, absent);
     }
 
-    private int optionalInt(final String node, final int min, final int max, final int absent)
+    private static String vifName(final String backendPath)
     {
-        final String value = readOptional(frontendPath + '/' + node);
-        return null == value ? absent : XenbusValues.parseInt(value, node, min, max);
+        final String[] parts = backendPath.split("/");
+        return parts.length >= 2 ? "vif" + parts[parts.length - 2] + '.' + parts[parts.length - 1] : backendPath;
     }
 
     @Override
     public String toString()
     {
-        return "NetBack{" + backendPath + ", state=" + state + ", bridgePort=" + bridgePort() + '}';
+        return "NetBack{" + backendPath + ", state=" + state() + ", bridgePort=" + bridgePort() + '}';
     }
 }

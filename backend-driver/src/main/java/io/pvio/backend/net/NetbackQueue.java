@@ -5,10 +5,10 @@ import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.LockSupport;
 
 import org.agrona.DirectBuffer;
-import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 
+import io.pvio.backend.AgentHost;
 import io.pvio.hypervisor.Domain;
 import io.pvio.hypervisor.PageAllocator;
 import io.pvio.hypervisor.event.EventChannelOps;
@@ -16,7 +16,6 @@ import io.pvio.hypervisor.grant.GrantCopyBatch;
 import io.pvio.hypervisor.grant.GrantEntryDescriptor;
 import io.pvio.hypervisor.grant.GrantStatus;
 import io.pvio.hypervisor.grant.GrantTableOps;
-import io.pvio.hypervisor.sched.Vcpu;
 import io.pvio.hypervisor.sched.VcpuTask;
 import io.pvio.ring.BackRing;
 import io.pvio.ring.RingProtocolException;
@@ -142,9 +141,7 @@ final class NetbackQueue implements VcpuTask, IdleStrategy, BridgePort
             throw new ExceptionInInitializerError(ex);
         }
     }
-    private volatile Thread thread;
-    private volatile Vcpu vcpu;
-    private AgentRunner runner;
+    private final AgentHost agentHost = new AgentHost();
     private int idleCount;
     private int bridgePort = -1;
 
@@ -224,22 +221,8 @@ final class NetbackQueue implements VcpuTask, IdleStrategy, BridgePort
             bridgePort = bridgePortId;
             rxOpen = true;
         }
-        final Vcpu host = driverDomain.vcpu(frontendId % driverDomain.vcpus());
-        if (null != host)
-        {
-            // a task of one of the driver domain's vCPUs: the front end's event wakes that vCPU
-            vcpu = host;
-            host.addTask(this);
-            return;
-        }
-        runner = new AgentRunner(this, this::onAgentError, null, this);
-        AgentRunner.startOnThread(runner, (r) ->
-        {
-            final Thread t = new Thread(r, roleName);
-            t.setDaemon(true);
-            thread = t;
-            return t;
-        });
+        // a task of one of the driver domain's vCPUs, which the front end's event wakes, or a thread of its own
+        agentHost.start(this, driverDomain.vcpu(frontendId % driverDomain.vcpus()), this, this::onAgentError);
     }
 
     /**
@@ -249,17 +232,7 @@ final class NetbackQueue implements VcpuTask, IdleStrategy, BridgePort
     {
         NetBackCounters.addShared(txSlab, NetBackCounters.NOTIFICATIONS_RECEIVED, 1);
         wakeRequested = true;
-        final Vcpu host = vcpu;
-        if (null != host)
-        {
-            host.wake();
-            return;
-        }
-        final Thread t = thread;
-        if (null != t)
-        {
-            LockSupport.unpark(t);
-        }
+        agentHost.wake();
     }
 
     /**
@@ -273,21 +246,7 @@ final class NetbackQueue implements VcpuTask, IdleStrategy, BridgePort
         {
             rxOpen = false;
         }
-        final Vcpu host = vcpu;
-        if (null != host)
-        {
-            host.removeTask(this);
-            return;
-        }
-        final Thread t = thread;
-        if (null != t)
-        {
-            LockSupport.unpark(t);
-        }
-        if (null != runner)
-        {
-            runner.close();
-        }
+        agentHost.stop(this);
     }
 
     /**
