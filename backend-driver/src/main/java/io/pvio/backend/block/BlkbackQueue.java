@@ -429,7 +429,9 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
         io.runs = runs;
         io.bytes = bytesMoved;
         inFlight++;
-        ASYNC_OUTSTANDING.getAndAdd(this, 1); // before the offer: the worker's decrement never comes first
+        // before the offer: the worker's decrement never comes first
+        final int depth = (int)ASYNC_OUTSTANDING.getAndAdd(this, 1) + 1;
+        BlockBackCounters.add(slab, BlockBackCounters.ASYNC_DEPTH, depth);
         workers.submit(io); // the queue's offer publishes the fields above to the worker that polls it
         return true;
     }

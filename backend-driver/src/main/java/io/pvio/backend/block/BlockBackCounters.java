@@ -30,7 +30,8 @@ public final class BlockBackCounters
     static final int PERSISTENT_MAPPED = 18;
     static final int NOTIFICATIONS_RECEIVED = 19;
     static final int ASYNC = 20;
-    static final int COUNT = 21;
+    static final int ASYNC_DEPTH = 21;
+    static final int COUNT = 22;
 
     private final CounterSlabs slabs = new CounterSlabs(COUNT);
 
@@ -271,6 +272,30 @@ public final class BlockBackCounters
         return sum(ASYNC);
     }
 
+    /**
+     * The sum, over the requests handed to the I/O workers, of the jobs in flight at the workers (queued or
+     * executing, the new one included) as each was handed over. Over {@link #asyncRequests()} it is the mean queue
+     * depth the image saw at submission, the figure to set beside the front end's queue depth.
+     *
+     * @return the sum.
+     */
+    public long asyncDepthSum()
+    {
+        return sum(ASYNC_DEPTH);
+    }
+
+    /**
+     * Mean jobs in flight at the I/O workers when a request was handed to them ({@link #asyncDepthSum()} over
+     * {@link #asyncRequests()}), or 0 when none was.
+     *
+     * @return the mean depth.
+     */
+    public double meanAsyncDepth()
+    {
+        final long requests = asyncRequests();
+        return 0 == requests ? 0.0 : (double)asyncDepthSum() / requests;
+    }
+
     @Override
     public String toString()
     {
@@ -281,6 +306,7 @@ public final class BlockBackCounters
             ", errorsIo=" + errorsIo() + ", errorsGrant=" + errorsGrant() + ", protocolViolations=" +
             protocolViolations() + ", notificationsSent=" + notificationsSent() + ", notificationsReceived=" +
             notificationsReceived() + ", grantMaps=" + grantMaps() + ", grantUnmaps=" + grantUnmaps() +
-            ", grantCopies=" + grantCopies() + ", persistentMapped=" + persistentMapped() + ", asyncRequests=" + asyncRequests() + '}';
+            ", grantCopies=" + grantCopies() + ", persistentMapped=" + persistentMapped() + ", asyncRequests=" +
+            asyncRequests() + ", asyncDepthSum=" + asyncDepthSum() + '}';
     }
 }

@@ -89,6 +89,13 @@ class BlockAsyncStressTest
                 }
             }
             assertEquals(2L * ROUNDS * DEPTH, disk.back().counters().asyncRequests(), "every I/O went to a worker");
+            // each submission sees itself and at most the rest of the front end's queue in flight at the workers
+            final long depthSum = disk.back().counters().asyncDepthSum();
+            assertTrue(depthSum >= 2L * ROUNDS * DEPTH && depthSum <= 2L * ROUNDS * DEPTH * DEPTH,
+                "depth sum " + depthSum);
+            final double meanDepth = disk.back().counters().meanAsyncDepth();
+            assertTrue(meanDepth > 1.0 && meanDepth <= DEPTH,
+                "a queue of " + DEPTH + " reached the workers: " + meanDepth);
             // the workers' counts and the agent's add up exactly
             assertEquals((long)ROUNDS * DEPTH, disk.back().counters().writes());
             assertEquals((long)ROUNDS * DEPTH, disk.back().counters().reads());
