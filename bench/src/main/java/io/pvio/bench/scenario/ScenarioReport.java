@@ -290,11 +290,15 @@ public record ScenarioReport(
      * @param backPersistentMapped     persistent grants the back end keeps mapped (gauge).
      * @param frontErrors              I/Os the front end failed.
      * @param backErrors               requests the back end answered with an error.
+     * @param backAsyncRequests        requests the back end's I/O workers served.
+     * @param backAsyncDepthSum        over those, the jobs in flight at the workers at each hand-off (itself
+     *                                 included); over {@code backAsyncRequests} the mean depth the image saw.
      */
     public record Counted(
         long ios, long requests, long indirectRequests, long notificationsFrontToBack, long notificationsBackToFront,
         long frontGrantsIssued, long frontGrantsEnded, long frontPersistentGrants, long backGrantMaps,
-        long backGrantUnmaps, long backGrantCopies, long backPersistentMapped, long frontErrors, long backErrors)
+        long backGrantUnmaps, long backGrantCopies, long backPersistentMapped, long frontErrors, long backErrors,
+        long backAsyncRequests, long backAsyncDepthSum)
     {
     }
 
@@ -725,6 +729,12 @@ public record ScenarioReport(
                 }
             }
             out.println("  (persistent grants held at the end, front/back:" + persistentSummary() + ")");
+            final String depths = workerDepthSummary();
+            if (!depths.isEmpty())
+            {
+                out.println("  (mean I/Os in flight at blkback's I/O workers when one was handed over, counted:" +
+                    depths + ")");
+            }
         }
 
         if (has("emulated"))
@@ -857,6 +867,23 @@ public record ScenarioReport(
             }
         }
         return false;
+    }
+
+    private String workerDepthSummary()
+    {
+        final StringBuilder text = new StringBuilder();
+        for (final GuestReport guest : guests)
+        {
+            for (final DiskReport disk : guest.disks())
+            {
+                if (null != disk.counted() && disk.counted().backAsyncRequests() > 0)
+                {
+                    text.append(' ').append(disk.disk()).append(' ').append(String.format(Locale.ROOT, "%.1f",
+                        (double)disk.counted().backAsyncDepthSum() / disk.counted().backAsyncRequests()));
+                }
+            }
+        }
+        return text.toString();
     }
 
     private String persistentSummary()

@@ -724,7 +724,8 @@ public final class ScenarioRunner
         return new ScenarioReport.Counted(f.ios(), f.requests(), f.indirectRequests(), f.notificationsSent(),
             b.notificationsSent(), f.grantsIssued(), f.grantsEnded(), f.persistentGrants(), b.grantMaps(),
             b.grantUnmaps(), b.grantCopies(), b.persistentMapped(), f.errors(), b.errorsInvalid() +
-            b.errorsNotSupported() + b.errorsIo() + b.errorsGrant() + b.protocolViolations());
+            b.errorsNotSupported() + b.errorsIo() + b.errorsGrant() + b.protocolViolations(), b.asyncRequests(),
+            b.asyncDepthSum());
     }
 
     private static ScenarioReport.Counted delta(final ScenarioReport.Counted after, final ScenarioReport.Counted from)
@@ -737,7 +738,8 @@ public final class ScenarioRunner
             after.frontPersistentGrants(), after.backGrantMaps() - from.backGrantMaps(),
             after.backGrantUnmaps() - from.backGrantUnmaps(), after.backGrantCopies() - from.backGrantCopies(),
             after.backPersistentMapped(), after.frontErrors() - from.frontErrors(),
-            after.backErrors() - from.backErrors());
+            after.backErrors() - from.backErrors(), after.backAsyncRequests() - from.backAsyncRequests(),
+            after.backAsyncDepthSum() - from.backAsyncDepthSum());
     }
 
     private static Map<String, Long> delta(final Map<HypercallKind, Long> after, final Map<HypercallKind, Long> from)
