@@ -171,7 +171,8 @@ final class SmallPacketExperiment implements Experiment
                     final int messages = Math.max(8, frameBudget / perMessage);
                     context.progress(String.format(Locale.ROOT, "e3: %s, %,d B payload, %,d messages", s.label,
                         payload, messages));
-                    final Counts counts = s.path.measure(payload, s.chunk, s.wholeMessages, messages);
+                    final Counts counts = s.path.measure(payload, s.chunk, s.wholeMessages, messages,
+                        machine.scheduler().physicalCpuThreadIds());
                     row(result, s, payload, messages, counts, cost);
                 }
             }
@@ -561,9 +562,9 @@ final class SmallPacketExperiment implements Experiment
             this.state = state;
         }
 
-        Counts measure(final int payload, final int chunk, final boolean wholeMessages, final int messages)
+        Counts measure(
+            final int payload, final int chunk, final boolean wholeMessages, final int messages, final long[] ids)
         {
-            final long[] ids = allocationThreads();
             final long[] allocatedBefore = allocated(ids);
             final CpuCounters guestBefore = cpu(guest.domain());
             final CpuCounters dom0Before = cpu(dom0);
@@ -665,24 +666,6 @@ final class SmallPacketExperiment implements Experiment
             return guest.domain().counters().get(HypercallKind.EVTCHN_SEND) +
                 dom0.counters().get(HypercallKind.EVTCHN_SEND) + guest.domain().eventChannels().raisedByHypervisor() +
                 dom0.eventChannels().raisedByHypervisor();
-        }
-
-        private long[] allocationThreads()
-        {
-            final List<Long> ids = new ArrayList<>();
-            for (final Thread thread : Thread.getAllStackTraces().keySet())
-            {
-                if (thread.getName().startsWith("pcpu"))
-                {
-                    ids.add(thread.getId());
-                }
-            }
-            final long[] array = new long[ids.size()];
-            for (int i = 0; i < array.length; i++)
-            {
-                array[i] = ids.get(i);
-            }
-            return array;
         }
 
         private long[] allocated(final long[] ids)

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -871,34 +872,28 @@ public record ScenarioReport(
 
     private String workerDepthSummary()
     {
-        final StringBuilder text = new StringBuilder();
-        for (final GuestReport guest : guests)
-        {
-            for (final DiskReport disk : guest.disks())
-            {
-                if (null != disk.counted() && disk.counted().backAsyncRequests() > 0)
-                {
-                    text.append(' ').append(disk.disk()).append(' ').append(String.format(Locale.ROOT, "%.1f",
-                        (double)disk.counted().backAsyncDepthSum() / disk.counted().backAsyncRequests()));
-                }
-            }
-        }
-        return text.toString();
+        return perDisk((c) -> 0 == c.backAsyncRequests() ? null :
+            String.format(Locale.ROOT, "%.1f", (double)c.backAsyncDepthSum() / c.backAsyncRequests()));
     }
 
     private String persistentSummary()
+    {
+        return perDisk((c) -> c.frontPersistentGrants() + "/" + c.backPersistentMapped());
+    }
+
+    /** " disk figure" for each disk with counters whose figure is not null. */
+    private String perDisk(final Function<Counted, String> figure)
     {
         final StringBuilder text = new StringBuilder();
         for (final GuestReport guest : guests)
         {
             for (final DiskReport disk : guest.disks())
             {
-                if (null == disk.counted())
+                final String value = null == disk.counted() ? null : figure.apply(disk.counted());
+                if (null != value)
                 {
-                    continue;
+                    text.append(' ').append(disk.disk()).append(' ').append(value);
                 }
-                text.append(' ').append(disk.disk()).append(' ').append(disk.counted().frontPersistentGrants())
-                    .append('/').append(disk.counted().backPersistentMapped());
             }
         }
         return text.toString();

@@ -41,7 +41,8 @@ class ScenarioAllocationTest
             engine.start(System.nanoTime());
             awaitCompleted(engine, 150_000);
             engine.stats().latency();
-            final long[] pcpus = physicalCpuThreadIds();
+            final long[] pcpus = machine.scheduler().physicalCpuThreadIds();
+            assertTrue(pcpus.length > 0, "no physical CPU threads");
             final long before = allocated(threads, pcpus);
             final long from = engine.stats().completed();
             awaitCompleted(engine, from + 50_000);
@@ -56,14 +57,6 @@ class ScenarioAllocationTest
             assertTrue(allocated < 1024, "bytes allocated by the physical CPUs over " + ios + " I/Os: " +
                 allocated);
         }
-    }
-
-    private static long[] physicalCpuThreadIds()
-    {
-        final long[] ids = Thread.getAllStackTraces().keySet().stream()
-            .filter((thread) -> thread.getName().startsWith("pcpu")).mapToLong(Thread::getId).toArray();
-        assertTrue(ids.length > 0, "no physical CPU threads");
-        return ids;
     }
 
     private static long allocated(final com.sun.management.ThreadMXBean threads, final long[] ids)

@@ -162,6 +162,26 @@ public final class CreditScheduler implements AutoCloseable
     }
 
     /**
+     * The host threads' ids of the physical CPUs, for per-thread measurements such as allocation or CPU time.
+     *
+     * @return one id per physical CPU, in CPU order; empty before {@link #start()} has returned.
+     */
+    public long[] physicalCpuThreadIds()
+    {
+        final long[] ids = new long[pcpus.length];
+        for (int i = 0; i < pcpus.length; i++)
+        {
+            final Thread thread = pcpus[i].thread;
+            if (null == thread)
+            {
+                return new long[0];
+            }
+            ids[i] = thread.getId();
+        }
+        return ids;
+    }
+
+    /**
      * Whether the physical CPUs run.
      *
      * @return true between {@link #start()} and {@link #close()}.

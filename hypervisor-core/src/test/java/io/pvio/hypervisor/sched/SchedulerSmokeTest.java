@@ -13,6 +13,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SchedulerSmokeTest
 {
     @Test
+    void shouldNameNoPhysicalCpuThreadBeforeStart()
+    {
+        try (SchedFixture f = new SchedFixture(new SchedulerConfig().pcpus(2)))
+        {
+            assertEquals(0, f.scheduler.physicalCpuThreadIds().length);
+            f.start();
+            assertEquals(2, f.scheduler.physicalCpuThreadIds().length);
+        }
+    }
+
+    @Test
     void shouldPingPongEventsBetweenTwoDomainsVcpus()
     {
         try (SchedFixture f = new SchedFixture(new SchedulerConfig().pcpus(2)).start())
@@ -42,6 +53,11 @@ class SchedulerSmokeTest
             opsA.send(portA);
             SchedFixture.await(() -> pongs.get() >= 10_000, "10000 round trips");
             assertTrue(ranOnB[0].getName().startsWith("pcpu"), ranOnB[0].getName());
+            final long[] pcpuIds = f.scheduler.physicalCpuThreadIds();
+            assertEquals(2, pcpuIds.length);
+            assertTrue(pcpuIds[0] != pcpuIds[1], "one thread per physical CPU");
+            assertTrue(ranOnB[0].getId() == pcpuIds[0] || ranOnB[0].getId() == pcpuIds[1],
+                "the vCPU ran on a physical CPU's thread");
             final Vcpu vb = f.vcpu0(b);
             assertTrue(vb.cpu().counters().injected() > 0, vb.cpu().counters().toString());
             final Vcpu va = f.vcpu0(a);
