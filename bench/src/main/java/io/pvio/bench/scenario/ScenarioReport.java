@@ -346,6 +346,23 @@ public record ScenarioReport(
             return 0 == mismatches && 0 == errors && 0 == imageMismatches;
         }
 
+        /**
+         * This and {@code other} together, as of one run: counts added, the first error this one's if it has one.
+         *
+         * @param other another run's verification, or null.
+         * @return the sum, or this if {@code other} is null.
+         */
+        public Verify and(final Verify other)
+        {
+            if (null == other)
+            {
+                return this;
+            }
+            return new Verify(enabled || other.enabled, readsChecked + other.readsChecked,
+                mismatches + other.mismatches, errors + other.errors, null != firstError ? firstError : other.firstError,
+                imageBlocksChecked + other.imageBlocksChecked, imageMismatches + other.imageMismatches);
+        }
+
         String describe()
         {
             if (!enabled)
@@ -369,17 +386,41 @@ public record ScenarioReport(
 
     /**
      * The native baseline of a disk: the workload at its queue depth, one thread per I/O in flight, each thread one
-     * synchronous positional {@code FileChannel} call at a time.
+     * synchronous positional {@code FileChannel} call at a time, run before the guests' paths and again after them.
+     * The ratios to native divide by the mean of the two runs' IOPS ({@link #referenceIops()}), so a device whose
+     * speed drifts during the run (a host's virtual disk does) biases them less than a single run on one side would.
      *
      * @param queueDepth the workload's queue depth.
      * @param threads    threads, each with one synchronous I/O in flight: the queue depth, or the disk's blocks if
      *                   it has fewer.
      * @param direct     whether the image was opened with O_DIRECT rather than through the page cache.
-     * @param measured   its figures (measured).
-     * @param verify     its verification, continuing from the versions the split-driver run left.
+     * @param before     the run before the guests' paths (measured), or null if only the run after was made.
+     * @param measured   the run after the guests' paths (measured).
+     * @param verify     both runs' verification, each continuing from the block versions the runs before it left.
      */
-    public record NativeBaseline(int queueDepth, int threads, boolean direct, Measured measured, Verify verify)
+    public record NativeBaseline(
+        int queueDepth, int threads, boolean direct, Measured before, Measured measured, Verify verify)
     {
+        /**
+         * The IOPS a path's ratio to native divides by: the mean of the runs before and after, or the run after alone.
+         *
+         * @return native IOPS.
+         */
+        public double referenceIops()
+        {
+            return null == before ? measured.iops() : (before.iops() + measured.iops()) / 2;
+        }
+
+        /**
+         * How far the two runs lie apart: the later's IOPS over the earlier's, minus one (0.1 is 10% faster after).
+         *
+         * @return the relative change, or 0 with one run.
+         */
+        public double drift()
+        {
+            return null == before || 0 == before.iops() ? 0 : measured.iops() / before.iops() - 1;
+        }
+
         /**
          * How the baseline ran, in words, for example {@code native, depth 32 (32 threads, one synchronous I/O
          * each), page cache}.
@@ -691,17 +732,25 @@ public record ScenarioReport(
             {
                 for (final DiskReport disk : guest.disks())
                 {
-                    if (null != disk.nativeBaseline())
+                    final NativeBaseline base = disk.nativeBaseline();
+                    if (null != base)
                     {
-                        printMeasured(out, disk.disk(), "native", disk.nativeBaseline().measured());
-                        out.printf(Locale.ROOT, " %10s  %s", ratio(disk.derived().pvToNativeIops()),
-                            disk.nativeBaseline().scheme());
-                        out.println();
+                        if (null != base.before())
+                        {
+                            printMeasured(out, disk.disk(), "native before", base.before());
+                            out.printf(Locale.ROOT, " %10s  %s%n", "", base.scheme());
+                        }
+                        printMeasured(out, disk.disk(), null == base.before() ? "native" : "native after",
+                            base.measured());
+                        out.printf(Locale.ROOT, " %10s  %s%n", ratio(disk.derived().pvToNativeIops()),
+                            null == base.before() ? base.scheme() : String.format(Locale.ROOT,
+                            "%,.0f IOPS the mean of the two runs, after %+.0f%% on before", base.referenceIops(),
+                            100 * base.drift()));
                     }
                 }
             }
-            out.println("  (x native: the disk's IOPS on its path over this; latency at depth > 1 includes " +
-                "queueing, native latency is one synchronous call on its thread)");
+            out.println("  (x native: the disk's IOPS on its path over the mean of the native runs before and after " +
+                "it; latency at depth > 1 includes queueing, native latency is one synchronous call on its thread)");
         }
 
         if (has("pv"))
@@ -797,6 +846,15 @@ public record ScenarioReport(
         }
     }
 
+    /** A native run's row of the side-by-side table; its x native is the run over the runs' mean. */
+    private static void printNativeSide(
+        final PrintWriter out, final String disk, final String path, final Measured m, final NativeBaseline base)
+    {
+        out.printf(Locale.ROOT, "%-22s %-14s %,11.0f %9.1f %8.1f %8.1f %8d %8d %8d %8d %9d %9s %9s %8.2f%n", disk,
+            path, m.iops(), m.megabytesPerSecond(), m.latency().p50Micros(), m.latency().p99Micros(), 0, 0, 0, 0, 0,
+            "-", "-", 0 == base.referenceIops() ? 1.0 : m.iops() / base.referenceIops());
+    }
+
     private void printSideBySide(final PrintWriter out)
     {
         out.println();
@@ -812,10 +870,12 @@ public record ScenarioReport(
                 final NativeBaseline base = disk.nativeBaseline();
                 if (null != base)
                 {
-                    final Measured m = base.measured();
-                    out.printf(Locale.ROOT, "%-22s %-14s %,11.0f %9.1f %8.1f %8.1f %8d %8d %8d %8d %9d %9s %9s " +
-                        "%8.2f%n", disk.disk(), "native", m.iops(), m.megabytesPerSecond(), m.latency().p50Micros(),
-                        m.latency().p99Micros(), 0, 0, 0, 0, 0, "-", "-", 1.0);
+                    if (null != base.before())
+                    {
+                        printNativeSide(out, disk.disk(), "native before", base.before(), base);
+                    }
+                    printNativeSide(out, disk.disk(), null == base.before() ? "native" : "native after",
+                        base.measured(), base);
                 }
                 final Measured m = disk.measured();
                 final PathCost c = disk.cost();
@@ -826,8 +886,9 @@ public record ScenarioReport(
                     c.guestCpuMicrosPerIo(), c.dom0CpuMicrosPerIo(), ratio(disk.derived().pvToNativeIops()));
             }
         }
-        out.println("  (native is the same workload on the image from host threads: no exits, notifications or " +
-            "hypercalls; its CPU time is the host's and not measured here)");
+        out.println("  (native is the same workload on the image from host threads, run before and after the " +
+            "guests' paths: no exits, notifications or hypercalls; its CPU time is the host's and not measured here; " +
+            "a native run's x native is its IOPS over the two runs' mean)");
     }
 
     private boolean has(final String io)

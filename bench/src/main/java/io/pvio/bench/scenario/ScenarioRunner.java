@@ -59,6 +59,8 @@ public final class ScenarioRunner
     private static final long PROGRESS_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long STALL_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(60);
     private static final long NATIVE_STREAM = 1_000_000;
+    /** Added to a disk's native stream for the run before the guests, so the two native runs differ. */
+    private static final long NATIVE_BEFORE_STREAM = 500_000;
 
     private final Scenario scenario;
     private final String name;
@@ -135,13 +137,18 @@ public final class ScenarioRunner
                         tempDir = temporaryDirectory(direct);
                         tempDir.toFile().deleteOnExit();
                     }
-                    plans.add(Plan.open(guest, disk, plans.size(), tempDir, direct,
-                        "guests[" + g + "].disks[" + d + ']'));
+                    final Plan plan = Plan.open(guest, disk, plans.size(), tempDir, direct,
+                        "guests[" + g + "].disks[" + d + ']');
+                    plans.add(plan);
+                    plan.sizeUp();
                 }
             }
+            // native, then the guests' paths, then native again: the two native runs bracket the others, so a drift of
+            // the host's device over the run (it moves by 2x here between minutes) shows, and half cancels in the ratio
+            runNative(plans, true);
             final Hypercalls hypercalls = runGuests(plans);
             checkImages(plans);
-            runNative(plans);
+            runNative(plans, false);
             return report(plans, hypercalls);
         }
         finally
@@ -517,21 +524,34 @@ public final class ScenarioRunner
         }
     }
 
-    private void runNative(final List<Plan> plans) throws InterruptedException
+    /**
+     * Runs every disk's native baseline at once: {@code before} the guests' paths, or after them (each run its own
+     * stream of offsets, continuing the block versions the runs before it left).
+     */
+    private void runNative(final List<Plan> plans, final boolean before) throws InterruptedException
     {
         final List<Lane> lanes = new ArrayList<>();
         for (final Plan plan : plans)
         {
             if (plan.spec.workload().baseline())
             {
-                plan.baseline = new NativeDiskWorkload(plan.image, plan.spec.workload(), plan.diskBytes,
-                    NATIVE_STREAM * (plan.index + 1), plan.versions, plan.store.isDirect());
-                lanes.add(new Lane(plan.label, plan.spec.workload(), plan.baseline, () -> "native on " + plan.image));
+                final NativeDiskWorkload baseline = new NativeDiskWorkload(plan.image, plan.spec.workload(),
+                    plan.diskBytes, NATIVE_STREAM * (plan.index + 1) + (before ? NATIVE_BEFORE_STREAM : 0),
+                    plan.versions, plan.store.isDirect());
+                if (before)
+                {
+                    plan.baselineBefore = baseline;
+                }
+                else
+                {
+                    plan.baseline = baseline;
+                }
+                lanes.add(new Lane(plan.label, plan.spec.workload(), baseline, () -> "native on " + plan.image));
             }
         }
         if (!lanes.isEmpty())
         {
-            runPhase("native", lanes);
+            runPhase(before ? "native (before)" : "native (after)", lanes);
         }
     }
 
@@ -910,6 +930,7 @@ public final class ScenarioRunner
         long diskBytes;
         BlockVersions versions;
         PvDiskWorkload pv;
+        NativeDiskWorkload baselineBefore;
         NativeDiskWorkload baseline;
         ScenarioReport.Counted countedBefore;
         ScenarioReport.Counted counted;
@@ -1039,10 +1060,28 @@ public final class ScenarioRunner
                 device = disk.front()::submit;
             }
             final Scenario.Workload w = spec.workload();
-            diskBytes = Math.min(spec.size(), sectors << 9) / w.blockSize() * w.blockSize();
+            if (bytesOf(sectors) != diskBytes)
+            {
+                throw new IllegalStateException(label + ": the device has " + sectors + " sectors, the image " +
+                    store.sectors());
+            }
+            pv = new PvDiskWorkload(device, w, diskBytes, index, versions);
+        }
+
+        /** The workload's extent on the image and, if it verifies, the versions of its blocks, before any run. */
+        void sizeUp()
+        {
+            final Scenario.Workload w = spec.workload();
+            diskBytes = bytesOf(store.sectors());
             versions = w.verify() ?
                 new BlockVersions(diskBytes / w.blockSize(), Scenario.ImageKind.EXISTING != spec.imageKind()) : null;
-            pv = new PvDiskWorkload(device, w, diskBytes, index, versions);
+        }
+
+        /** The bytes of {@code sectors} (of 512 bytes) the workload uses: whole blocks, at most the disk's size. */
+        private long bytesOf(final long sectors)
+        {
+            final int blockSize = spec.workload().blockSize();
+            return Math.min(spec.size(), sectors << 9) / blockSize * blockSize;
         }
 
         PvGuest guest(final PvMachine machine)
@@ -1104,9 +1143,11 @@ public final class ScenarioRunner
             final ScenarioReport.Measured measured = measured(pv.stats(), pv.inFlight());
             final ScenarioReport.NativeBaseline nativeBaseline = null == baseline ? null :
                 new ScenarioReport.NativeBaseline(baseline.queueDepth(), baseline.inFlight(), baseline.direct(),
-                measured(baseline.stats(), baseline.inFlight()), verify(baseline.stats(), 0, 0));
-            final Double toNative = null == nativeBaseline || 0 == nativeBaseline.measured().iops() ? null :
-                measured.iops() / nativeBaseline.measured().iops();
+                null == baselineBefore ? null : measured(baselineBefore.stats(), baselineBefore.inFlight()),
+                measured(baseline.stats(), baseline.inFlight()),
+                verify(baseline.stats(), 0, 0).and(null == baselineBefore ? null : verify(baselineBefore.stats(), 0, 0)));
+            final Double toNative = null == nativeBaseline || 0 == nativeBaseline.referenceIops() ? null :
+                measured.iops() / nativeBaseline.referenceIops();
             final ScenarioReport.Derived derived;
             if (null == counted)
             {

@@ -50,6 +50,7 @@ class ScenarioReportTest
         assertFalse(disk.get("nativeBaseline").get("direct").asBoolean());
         assertNull(disk.get("nativeBaseline").get("scheme"), "the scheme is words, not a figure");
         assertEquals(300_000.0, disk.get("nativeBaseline").get("measured").get("iops").asDouble());
+        assertEquals(3.0, disk.get("nativeBaseline").get("before").get("latency").get("p50Micros").asDouble());
         assertTrue(disk.get("verify").get("firstError").isNull());
         assertEquals(12, tree.get("dom0").get("byKind").get("GRANT_MAP").asLong());
         final JsonNode second = tree.get("guests").get(1).get("disks").get(0);
@@ -96,7 +97,9 @@ class ScenarioReportTest
         assertTrue(out.contains("150,000"), out);
         assertTrue(out.contains("0.50"), "PV/native ratio: " + out);
         assertTrue(out.contains("at the workload's queue depth: one thread per I/O in flight"), out);
-        assertTrue(out.contains("0.50  native, depth 2 (2 threads, one synchronous I/O each), page cache"), out);
+        assertTrue(out.contains("native before"), out);
+        assertTrue(out.contains("native, depth 2 (2 threads, one synchronous I/O each), page cache"), out);
+        assertTrue(out.contains("0.50  300,000 IOPS the mean of the two runs, after +0% on before"), out);
         assertTrue(out.contains("GRANT_MAP 12"), out);
         assertTrue(out.contains("Result: clean"), out);
         assertTrue(out.contains("CPU over the split-driver workload: 2 physical CPU(s)"), out);
@@ -115,11 +118,55 @@ class ScenarioReportTest
         final ScenarioReport.Measured m = ScenarioRunner.measured(new WorkloadStats(), 32);
         final ScenarioReport.Verify v = new ScenarioReport.Verify(false, 0, 0, 0, null, 0, 0);
         assertEquals("native, depth 32 (32 threads, one synchronous I/O each), O_DIRECT",
-            new ScenarioReport.NativeBaseline(32, 32, true, m, v).scheme());
+            new ScenarioReport.NativeBaseline(32, 32, true, null, m, v).scheme());
         assertEquals("native, depth 1 (1 thread, one synchronous I/O each), page cache",
-            new ScenarioReport.NativeBaseline(1, 1, false, m, v).scheme());
+            new ScenarioReport.NativeBaseline(1, 1, false, null, m, v).scheme());
         assertEquals("native, depth 2 (2 threads, one synchronous I/O each; queue depth 32 clamped to the disk's 2 " +
-            "blocks), page cache", new ScenarioReport.NativeBaseline(32, 2, false, m, v).scheme());
+            "blocks), page cache", new ScenarioReport.NativeBaseline(32, 2, false, null, m, v).scheme());
+    }
+
+    @Test
+    void shouldDivideByTheMeanOfTheNativeRunsBeforeAndAfter()
+    {
+        final ScenarioReport.Verify v = new ScenarioReport.Verify(true, 10, 1, 0, null, 0, 0);
+        final ScenarioReport.NativeBaseline both = new ScenarioReport.NativeBaseline(32, 32, true,
+            measured(60_000), measured(90_000), v);
+        assertEquals(75_000, both.referenceIops(), 1e-9);
+        assertEquals(0.5, both.drift(), 1e-9, "after is 50% above before");
+        final ScenarioReport.NativeBaseline once = new ScenarioReport.NativeBaseline(32, 32, true, null,
+            measured(90_000), v);
+        assertEquals(90_000, once.referenceIops(), 1e-9);
+        assertEquals(0, once.drift());
+
+        final StringWriter text = new StringWriter();
+        sample(0, 0).print(new PrintWriter(text));
+        final String[] lines = text.toString().split("\n");
+        int nativeRows = 0;
+        for (final String line : lines)
+        {
+            if (line.matches("g1/51712 +native +[0-9].*"))
+            {
+                nativeRows++;
+            }
+        }
+        assertEquals(0, nativeRows, "each native row says which run it is: " + text);
+    }
+
+    @Test
+    void shouldAddTheVerificationOfTwoRuns()
+    {
+        final ScenarioReport.Verify a = new ScenarioReport.Verify(true, 10, 1, 0, null, 2, 0);
+        final ScenarioReport.Verify b = new ScenarioReport.Verify(true, 5, 0, 2, "late", 3, 1);
+        assertEquals(new ScenarioReport.Verify(true, 15, 1, 2, "late", 5, 1), a.and(b));
+        assertEquals("early", new ScenarioReport.Verify(false, 0, 0, 1, "early", 0, 0).and(b).firstError());
+        assertEquals(a, a.and(null));
+        assertFalse(a.and(b).passed());
+    }
+
+    private static ScenarioReport.Measured measured(final double iops)
+    {
+        return new ScenarioReport.Measured(32, 1.0, (long)iops, (long)iops * 4096, iops, iops * 4096 / 1e6,
+            new ScenarioReport.Latency(100, 200, 300, 400));
     }
 
     @Test
@@ -155,6 +202,8 @@ class ScenarioReportTest
             150_000.0, 614.4, new ScenarioReport.Latency(40.1, 95.5, 210.0, 1500.0));
         final ScenarioReport.Measured nat = new ScenarioReport.Measured(2, 9.0, 2_700_000, 2_700_000L * 4096,
             300_000.0, 1228.8, new ScenarioReport.Latency(3.1, 9.5, 21.0, 150.0));
+        final ScenarioReport.Measured natBefore = new ScenarioReport.Measured(2, 9.0, 2_700_000, 2_700_000L * 4096,
+            300_000.0, 1228.8, new ScenarioReport.Latency(3.0, 9.0, 20.0, 140.0));
         final ScenarioReport.Counted counted = new ScenarioReport.Counted(40_000, 40_000, 0, 10, 800, 0, 0, 33, 0,
             0, 0, 33, 0, 0, 40_000, 40_000L * 24);
         final ScenarioReport.DiskReport first = new ScenarioReport.DiskReport("g1/51712", 51712, "temporary",
@@ -162,7 +211,7 @@ class ScenarioReportTest
             new ScenarioReport.Derived(1.0, 0.00025, 0.02, 0, 0, 0.5), null,
             new ScenarioReport.PathCost(0, 0.02025, 0.00025, 0.02, 350, 3.5, 4.25),
             new ScenarioReport.Verify(true, 12_000, mismatches, errors, 0 == errors ? null : "boom", 4000, 0),
-            new ScenarioReport.NativeBaseline(2, 2, false, nat,
+            new ScenarioReport.NativeBaseline(2, 2, false, natBefore, nat,
             new ScenarioReport.Verify(true, 20_000, 0, 0, null, 0, 0)));
         final ScenarioReport.DiskReport second = new ScenarioReport.DiskReport("g2/51712", 51712, "/tmp/x.img",
             "sequential 64 KiB", "emulated", "full", null, pv, null, new ScenarioReport.Derived(0, 0, 0, 0, 0, null),

@@ -91,8 +91,13 @@ class ScenarioRunnerTest
         assertEquals(16, one.nativeBaseline().measured().inFlight());
         assertFalse(one.nativeBaseline().direct());
         assertEquals(2000, one.nativeBaseline().measured().ios());
-        assertTrue(one.nativeBaseline().verify().readsChecked() > 500);
+        assertNotNull(one.nativeBaseline().before(), "native runs before the guests too");
+        assertEquals(2000, one.nativeBaseline().before().ios());
+        assertEquals(16, one.nativeBaseline().before().inFlight());
+        assertTrue(one.nativeBaseline().verify().readsChecked() > 1000, "both native runs check their reads");
         assertTrue(one.derived().pvToNativeIops() > 0);
+        assertEquals(one.measured().iops() / one.nativeBaseline().referenceIops(), one.derived().pvToNativeIops(),
+            1e-9, "the ratio divides by the mean of the two native runs");
 
         final ScenarioReport.DiskReport two = report.guests().get(1).disks().get(0);
         assertEquals(new ScenarioReport.Negotiated(1, 1, false, 0, "grant-map"), two.negotiated());
@@ -114,7 +119,8 @@ class ScenarioRunnerTest
 
         assertTrue(printed.contains("one/51712"), printed);
         assertTrue(printed.contains("] split driver:"), printed);
-        assertTrue(printed.contains("] native:"), printed);
+        assertTrue(printed.contains("] native (before):"), printed);
+        assertTrue(printed.contains("] native (after):"), printed);
         assertTrue(printed.contains("Result: clean"), printed);
         assertTrue(printed.contains("native, depth 16 (16 threads, one synchronous I/O each), page cache"), printed);
         assertEquals(tempBefore, runDirectories(), "temporary images are deleted");
