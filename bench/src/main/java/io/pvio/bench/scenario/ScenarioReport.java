@@ -359,7 +359,8 @@ public record ScenarioReport(
                 return this;
             }
             return new Verify(enabled || other.enabled, readsChecked + other.readsChecked,
-                mismatches + other.mismatches, errors + other.errors, null != firstError ? firstError : other.firstError,
+                mismatches + other.mismatches, errors + other.errors,
+                null != firstError ? firstError : other.firstError,
                 imageBlocksChecked + other.imageBlocksChecked, imageMismatches + other.imageMismatches);
         }
 

@@ -1145,7 +1145,8 @@ public final class ScenarioRunner
                 new ScenarioReport.NativeBaseline(baseline.queueDepth(), baseline.inFlight(), baseline.direct(),
                 null == baselineBefore ? null : measured(baselineBefore.stats(), baselineBefore.inFlight()),
                 measured(baseline.stats(), baseline.inFlight()),
-                verify(baseline.stats(), 0, 0).and(null == baselineBefore ? null : verify(baselineBefore.stats(), 0, 0)));
+                verify(baseline.stats(), 0, 0)
+                    .and(null == baselineBefore ? null : verify(baselineBefore.stats(), 0, 0)));
             final Double toNative = null == nativeBaseline || 0 == nativeBaseline.referenceIops() ? null :
                 measured.iops() / nativeBaseline.referenceIops();
             final ScenarioReport.Derived derived;
