@@ -19,6 +19,12 @@ final class AsyncBlockIo implements Runnable
     private final BlockStore store;
     private final UnsafeBuffer view = new UnsafeBuffer(0, 0);
     long id;
+    /** When the agent handed the job over ({@link System#nanoTime()}); published by the queue's offer. */
+    long handedAt;
+    /** When a worker took it. */
+    long startedAt;
+    /** When its image I/O ended. */
+    long finishedAt;
     int operation;
     boolean write;
     long sector;
@@ -37,6 +43,7 @@ final class AsyncBlockIo implements Runnable
     public void run()
     {
         short result = BlkifStatus.OKAY.value();
+        startedAt = System.nanoTime();
         try
         {
             long at = sector;
@@ -59,6 +66,7 @@ final class AsyncBlockIo implements Runnable
             result = BlkifStatus.ERROR.value();
         }
         status = result;
+        finishedAt = System.nanoTime();
         owner.complete(this);
     }
 }

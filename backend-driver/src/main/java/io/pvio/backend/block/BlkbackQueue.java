@@ -334,6 +334,9 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
         {
             notifyFrontend(completionSlab, true);
         }
+        BlockBackCounters.addShared(completionSlab, BlockBackCounters.ASYNC_WAIT_NANOS, io.startedAt - io.handedAt);
+        BlockBackCounters.addShared(completionSlab, BlockBackCounters.ASYNC_SERVICE_NANOS,
+            io.finishedAt - io.startedAt);
         if (okay)
         {
             BlockBackCounters.addShared(completionSlab,
@@ -432,6 +435,7 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
         // before the offer: the worker's decrement never comes first
         final int depth = (int)ASYNC_OUTSTANDING.getAndAdd(this, 1) + 1;
         BlockBackCounters.add(slab, BlockBackCounters.ASYNC_DEPTH, depth);
+        io.handedAt = System.nanoTime();
         workers.submit(io); // the queue's offer publishes the fields above to the worker that polls it
         return true;
     }

@@ -31,7 +31,9 @@ public final class BlockBackCounters
     static final int NOTIFICATIONS_RECEIVED = 19;
     static final int ASYNC = 20;
     static final int ASYNC_DEPTH = 21;
-    static final int COUNT = 22;
+    static final int ASYNC_WAIT_NANOS = 22;
+    static final int ASYNC_SERVICE_NANOS = 23;
+    static final int COUNT = 24;
 
     private final CounterSlabs slabs = new CounterSlabs(COUNT);
 
@@ -296,6 +298,28 @@ public final class BlockBackCounters
         return 0 == requests ? 0.0 : (double)asyncDepthSum() / requests;
     }
 
+    /**
+     * The time the I/O workers' finished jobs spent queued, from the agent's hand-off to a worker taking the job,
+     * summed (measured with {@link System#nanoTime()}). Over {@link #asyncRequests()} it is the mean wait for a
+     * worker: the part of the image's queue depth that is not yet at the image.
+     *
+     * @return nanoseconds.
+     */
+    public long asyncWaitNanos()
+    {
+        return sum(ASYNC_WAIT_NANOS);
+    }
+
+    /**
+     * The time the I/O workers spent in the image's reads and writes for their finished jobs, summed (measured).
+     *
+     * @return nanoseconds.
+     */
+    public long asyncServiceNanos()
+    {
+        return sum(ASYNC_SERVICE_NANOS);
+    }
+
     @Override
     public String toString()
     {
@@ -307,6 +331,7 @@ public final class BlockBackCounters
             protocolViolations() + ", notificationsSent=" + notificationsSent() + ", notificationsReceived=" +
             notificationsReceived() + ", grantMaps=" + grantMaps() + ", grantUnmaps=" + grantUnmaps() +
             ", grantCopies=" + grantCopies() + ", persistentMapped=" + persistentMapped() + ", asyncRequests=" +
-            asyncRequests() + ", asyncDepthSum=" + asyncDepthSum() + '}';
+            asyncRequests() + ", asyncDepthSum=" + asyncDepthSum() + ", asyncWaitNanos=" + asyncWaitNanos() +
+            ", asyncServiceNanos=" + asyncServiceNanos() + '}';
     }
 }

@@ -294,12 +294,16 @@ public record ScenarioReport(
      * @param backAsyncRequests        requests the back end's I/O workers served.
      * @param backAsyncDepthSum        over those, the jobs in flight at the workers at each hand-off (itself
      *                                 included); over {@code backAsyncRequests} the mean depth the image saw.
+     * @param backAsyncWaitNanos       over those, the time each waited between the hand-off and a worker taking it,
+     *                                 summed (measured with {@code System.nanoTime}, kept with the counters).
+     * @param backAsyncServiceNanos    over those, the time each spent in the image's read or write, summed
+     *                                 (measured, likewise).
      */
     public record Counted(
         long ios, long requests, long indirectRequests, long notificationsFrontToBack, long notificationsBackToFront,
         long frontGrantsIssued, long frontGrantsEnded, long frontPersistentGrants, long backGrantMaps,
         long backGrantUnmaps, long backGrantCopies, long backPersistentMapped, long frontErrors, long backErrors,
-        long backAsyncRequests, long backAsyncDepthSum)
+        long backAsyncRequests, long backAsyncDepthSum, long backAsyncWaitNanos, long backAsyncServiceNanos)
     {
     }
 
@@ -785,6 +789,8 @@ public record ScenarioReport(
             {
                 out.println("  (mean I/Os in flight at blkback's I/O workers when one was handed over, counted:" +
                     depths + ")");
+                out.println("  (mean per I/O at the I/O workers, measured, waiting for a worker / in the image's " +
+                    "read or write:" + workerTimeSummary() + ")");
             }
         }
 
@@ -936,6 +942,13 @@ public record ScenarioReport(
     {
         return perDisk((c) -> 0 == c.backAsyncRequests() ? null :
             String.format(Locale.ROOT, "%.1f", (double)c.backAsyncDepthSum() / c.backAsyncRequests()));
+    }
+
+    private String workerTimeSummary()
+    {
+        return perDisk((c) -> 0 == c.backAsyncRequests() ? null : String.format(Locale.ROOT, "%.1f/%.1f us",
+            c.backAsyncWaitNanos() / 1e3 / c.backAsyncRequests(),
+            c.backAsyncServiceNanos() / 1e3 / c.backAsyncRequests()));
     }
 
     private String persistentSummary()

@@ -745,7 +745,7 @@ public final class ScenarioRunner
             b.notificationsSent(), f.grantsIssued(), f.grantsEnded(), f.persistentGrants(), b.grantMaps(),
             b.grantUnmaps(), b.grantCopies(), b.persistentMapped(), f.errors(), b.errorsInvalid() +
             b.errorsNotSupported() + b.errorsIo() + b.errorsGrant() + b.protocolViolations(), b.asyncRequests(),
-            b.asyncDepthSum());
+            b.asyncDepthSum(), b.asyncWaitNanos(), b.asyncServiceNanos());
     }
 
     private static ScenarioReport.Counted delta(final ScenarioReport.Counted after, final ScenarioReport.Counted from)
@@ -759,7 +759,9 @@ public final class ScenarioRunner
             after.backGrantUnmaps() - from.backGrantUnmaps(), after.backGrantCopies() - from.backGrantCopies(),
             after.backPersistentMapped(), after.frontErrors() - from.frontErrors(),
             after.backErrors() - from.backErrors(), after.backAsyncRequests() - from.backAsyncRequests(),
-            after.backAsyncDepthSum() - from.backAsyncDepthSum());
+            after.backAsyncDepthSum() - from.backAsyncDepthSum(),
+            after.backAsyncWaitNanos() - from.backAsyncWaitNanos(),
+            after.backAsyncServiceNanos() - from.backAsyncServiceNanos());
     }
 
     private static Map<String, Long> delta(final Map<HypercallKind, Long> after, final Map<HypercallKind, Long> from)

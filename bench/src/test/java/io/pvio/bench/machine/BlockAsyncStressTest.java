@@ -51,6 +51,7 @@ class BlockAsyncStressTest
                 new BlockBackOptions().ioWorkers(8), new BlockFrontOptions());
             final BlockFront front = disk.front();
             final int blocks = DISK_BYTES / 4096;
+            final long startedAt = System.nanoTime();
             for (int round = 0; round < ROUNDS; round++)
             {
                 // a burst of writes to distinct blocks, then reads of them, all in flight together
@@ -93,6 +94,15 @@ class BlockAsyncStressTest
             final long depthSum = disk.back().counters().asyncDepthSum();
             assertTrue(depthSum >= 2L * ROUNDS * DEPTH && depthSum <= 2L * ROUNDS * DEPTH * DEPTH,
                 "depth sum " + depthSum);
+            // every image I/O is slowed by 25 us on average, so the workers' measured service time cannot be less
+            // than about that; jobs overlap at most DEPTH at a time, so their times fit in DEPTH times the wall clock
+            final long requests = disk.back().counters().asyncRequests();
+            final long service = disk.back().counters().asyncServiceNanos();
+            final long wait = disk.back().counters().asyncWaitNanos();
+            assertTrue(service / requests >= 10_000, "mean service " + service / requests + " ns");
+            assertTrue(wait >= 0, "wait " + wait);
+            assertTrue(wait + service <= (System.nanoTime() - startedAt) * DEPTH, "wait " + wait + " service " +
+                service);
             final double meanDepth = disk.back().counters().meanAsyncDepth();
             assertTrue(meanDepth > 1.0 && meanDepth <= DEPTH,
                 "a queue of " + DEPTH + " reached the workers: " + meanDepth);

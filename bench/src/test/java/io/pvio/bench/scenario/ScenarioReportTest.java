@@ -94,6 +94,7 @@ class ScenarioReportTest
         assertTrue(out.contains("Hypercalls over the workload (counted; per request derived"), out);
         assertTrue(out.contains("g1/51712"), out);
         assertTrue(out.contains("handed over, counted: g1/51712 24.0)"), out);
+        assertTrue(out.contains("waiting for a worker / in the image's read or write: g1/51712 150.0/250.5 us)"), out);
         assertTrue(out.contains("150,000"), out);
         assertTrue(out.contains("0.50"), "PV/native ratio: " + out);
         assertTrue(out.contains("at the workload's queue depth: one thread per I/O in flight"), out);
@@ -205,7 +206,7 @@ class ScenarioReportTest
         final ScenarioReport.Measured natBefore = new ScenarioReport.Measured(2, 9.0, 2_700_000, 2_700_000L * 4096,
             300_000.0, 1228.8, new ScenarioReport.Latency(3.0, 9.0, 20.0, 140.0));
         final ScenarioReport.Counted counted = new ScenarioReport.Counted(40_000, 40_000, 0, 10, 800, 0, 0, 33, 0,
-            0, 0, 33, 0, 0, 40_000, 40_000L * 24);
+            0, 0, 33, 0, 0, 40_000, 40_000L * 24, 40_000L * 150_000, 40_000L * 250_500);
         final ScenarioReport.DiskReport first = new ScenarioReport.DiskReport("g1/51712", 51712, "temporary",
             "random 4 KiB", "pv", "para", new ScenarioReport.Negotiated(2, 1, true, 256, "grant-map"), pv, counted,
             new ScenarioReport.Derived(1.0, 0.00025, 0.02, 0, 0, 0.5), null,
