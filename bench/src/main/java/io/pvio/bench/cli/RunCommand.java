@@ -29,16 +29,18 @@ import picocli.CommandLine.Spec;
     name = "run",
     description = {
         "Boot a simulated machine (dom0 and guests with disks on disk images: split-driver disks, io: pv, or " +
-            "emulated AHCI disks, io: emulated), run each disk's workload through its guest's driver (the split " +
-            "drivers' disks first, then the emulated ones), then the same workload natively on the image with " +
-            "FileChannel, and report IOPS, MB/s, latency percentiles, exits, notifications and hypercalls per I/O, " +
-            "CPU time per domain and each path's ratio to native, side by side; then any network workloads (UDP " +
-            "stream and request/response between guests' PV vifs or emulated e1000 NICs, or to the VXLAN uplink) " +
-            "with packets/s, Gbit/s, latency, notifications, copies and exits per packet, PV beside emulated.",
+            "emulated AHCI disks, io: emulated), run each disk's workload natively on the image with FileChannel, " +
+            "then through its guest's driver (the split drivers' disks first, then the emulated ones), then " +
+            "natively again, and report IOPS, MB/s, latency percentiles, exits, notifications and hypercalls per " +
+            "I/O, CPU time per domain and each path's ratio to native (the mean of the two native runs), side by " +
+            "side; then any network workloads (UDP stream and request/response between guests' PV vifs or " +
+            "emulated e1000 NICs, or to the VXLAN uplink) with packets/s, Gbit/s, latency, notifications, copies " +
+            "and exits per packet, PV beside emulated.",
         "",
         "Without FILE, runs the built-in default: dom0, a para guest with a split-driver disk and a full-mode " +
             "guest with an emulated AHCI disk, each on a 256 MiB temporary sparse image, verified random 4 KiB " +
-            "reads (70%%) and writes at queue depth 32 for 1 s of warm-up and 4 s each, then natively.",
+            "reads (70%%) and writes at queue depth 32 for 1 s of warm-up and 4 s each, with the same workload " +
+            "natively before and after them.",
         "",
         "FILE is YAML or JSON (by its extension, .yaml/.yml/.json, or its first character); the example " +
             "scenarios in scenarios/ show every field. A file with an error is refused as a whole before anything " +

@@ -39,12 +39,14 @@ import io.pvio.hypervisor.xenstore.XenStoreSocketServer;
 import io.pvio.machine.memory.MachineMemory;
 
 /**
- * Runs a {@link Scenario}. In order: opens (or creates) every disk image, so that nothing starts if one cannot be;
- * boots the {@link PvMachine} with dom0 and the guests and plugs every disk (each waits for its xenbus handshake);
- * runs every disk's workload through its {@code BlockFront} at once, with a progress line each second; reads every
- * block a verified workload wrote back from its image file; runs the native baseline of every disk at once on its
- * image, at the workload's queue depth ({@link NativeDiskWorkload}); and returns the {@link ScenarioReport}. The
- * network workloads, if any, run on the same machine after the disks' workloads and before the native baselines
+ * Runs a {@link Scenario}. In order: opens (or creates) every disk image, so that nothing starts if one cannot be
+ * (with O_DIRECT writing temporary images in full); runs the native baseline of every disk at once on its image, at
+ * the workload's queue depth ({@link NativeDiskWorkload}); boots the {@link PvMachine} with dom0 and the guests and
+ * plugs every disk (each waits for its xenbus handshake); runs every disk's workload through its {@code BlockFront}
+ * at once, with a progress line each second; reads every block a verified workload wrote back from its image file;
+ * runs the native baselines again; and returns the {@link ScenarioReport}, whose ratios to native divide by the mean
+ * of the two. The network workloads, if any, run on the same machine after the disks' workloads and before the
+ * second native baselines
  * ({@link NetRunner}), each in turn.
  * Temporary images are deleted at the end, whatever happens.
  * <p>
