@@ -2,6 +2,7 @@ package io.pvio.backend;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -9,6 +10,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * a slab of its own with opaque stores and no fence on the hot path, and any thread sums a counter over every slab
  * with opaque loads, so a reader sees every counter move forward, possibly a few increments late. A counter written
  * by more than one thread uses {@link #addShared}. Slabs are padded so two writers never share a cache line.
+ * <p>
+ * A writer that stops for good (a queue torn down at a disconnect) hands its slab back with {@link #recycle}; the
+ * next {@link #newSlab()} reuses it, counting on from the values it holds, so the sums stay totals over every
+ * connection and never step back, and a front end that reconnects again and again does not grow the slab list.
  */
 public final class CounterSlabs
 {
@@ -18,6 +23,7 @@ public final class CounterSlabs
 
     private final int count;
     private final CopyOnWriteArrayList<long[]> slabs = new CopyOnWriteArrayList<>();
+    private final ConcurrentLinkedQueue<long[]> spare = new ConcurrentLinkedQueue<>();
 
     /**
      * Slabs of {@code count} counters each.
@@ -30,15 +36,54 @@ public final class CounterSlabs
     }
 
     /**
-     * A new slab for one writer, summed from now on.
+     * A slab for one writer: a recycled one if there is one (its counts stay and go on), otherwise a new one, summed
+     * from now on.
      *
      * @return the slab.
      */
     public long[] newSlab()
     {
+        // the recycler's writes happen-before its offer, which happens-before this poll: the new writer's opaque
+        // read-modify-writes start from the last values
+        final long[] reused = spare.poll();
+        if (null != reused)
+        {
+            return reused;
+        }
         final long[] slab = new long[PAD + count + PAD];
         slabs.add(slab);
         return slab;
+    }
+
+    /**
+     * Hands back a slab none of whose writers will write again (their threads have stopped, or have been shown the
+     * slab's last use through a happens-before edge), for a later {@link #newSlab()}. Its counts stay in the sums.
+     *
+     * @param slab a slab from this instance's {@link #newSlab()}, recycled at most once per use.
+     * @throws IllegalArgumentException if the slab is not one of this instance's.
+     */
+    public void recycle(final long[] slab)
+    {
+        boolean ours = false;
+        for (final long[] s : slabs)
+        {
+            ours |= s == slab;
+        }
+        if (!ours)
+        {
+            throw new IllegalArgumentException("not a slab of these counters");
+        }
+        spare.offer(slab);
+    }
+
+    /**
+     * The slabs made so far, in use or spare: bounded by the most writers ever alive at once.
+     *
+     * @return the count.
+     */
+    public int slabCount()
+    {
+        return slabs.size();
     }
 
     /**

@@ -276,8 +276,11 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
 
     /**
      * Stops the agent and waits for its thread. The requests it has not answered stay in the ring.
+     *
+     * @return true if nothing of this queue runs any more (no I/O worker outlived the wait), so its counter slabs
+     *         may be recycled.
      */
-    void stop()
+    boolean stop()
     {
         running = false;
         agentHost.stop(this);
@@ -296,8 +299,21 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
                     inFlight--;
                 }
             }
-            workers.close();
+            return workers.stopAndJoin() && 0 == inFlight;
         }
+        return true;
+    }
+
+    /** The agent's counter slab. */
+    long[] slab()
+    {
+        return slab;
+    }
+
+    /** The I/O workers' counter slab. */
+    long[] completionSlab()
+    {
+        return completionSlab;
     }
 
     /**

@@ -303,14 +303,23 @@ public final class BlockBack extends XenbusBackend
             toStop = new ArrayList<>(queues);
             queues.clear();
         }
-        for (final BlkbackQueue queue : toStop)
+        final boolean[] quiet = new boolean[toStop.size()];
+        for (int q = 0; q < quiet.length; q++)
         {
-            queue.stop();
+            quiet[q] = toStop.get(q).stop();
         }
-        for (final BlkbackQueue queue : toStop)
+        for (int q = 0; q < quiet.length; q++)
         {
+            final BlkbackQueue queue = toStop.get(q);
             closePort(queue.port());
             queue.release();
+            if (quiet[q])
+            {
+                // nothing writes them any more (the agent stopped, the workers ended, the port's handler is gone):
+                // the next connection's queues count on in them
+                counters.recycle(queue.slab());
+                counters.recycle(queue.completionSlab());
+            }
         }
         connected = false;
     }

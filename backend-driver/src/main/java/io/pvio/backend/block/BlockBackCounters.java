@@ -46,6 +46,24 @@ public final class BlockBackCounters
         return slabs.newSlab();
     }
 
+    /** Hands back a stopped writer's slab for the next connection; see {@link CounterSlabs#recycle}. */
+    void recycle(final long[] slab)
+    {
+        slabs.recycle(slab);
+    }
+
+    /**
+     * Counter slabs kept: one per writer alive at once (a queue's agent, its receive path or I/O workers, the
+     * device), reused from one connection to the next, so a front end that reconnects again and again does not
+     * grow them.
+     *
+     * @return the count.
+     */
+    public int slabs()
+    {
+        return slabs.slabCount();
+    }
+
     static void add(final long[] slab, final int counter, final long delta)
     {
         CounterSlabs.add(slab, counter, delta);

@@ -108,6 +108,16 @@ final class BlockIoWorkers implements AutoCloseable
     @Override
     public void close()
     {
+        stopAndJoin();
+    }
+
+    /**
+     * As {@link #close()}, and says whether it worked.
+     *
+     * @return true if every worker thread has ended.
+     */
+    boolean stopAndJoin()
+    {
         running = false;
         for (final Worker worker : workers)
         {
@@ -122,9 +132,17 @@ final class BlockIoWorkers implements AutoCloseable
             catch (final InterruptedException ex)
             {
                 Thread.currentThread().interrupt();
-                return;
+                return false;
             }
         }
+        for (final Worker worker : workers)
+        {
+            if (worker.thread.isAlive())
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void wakeOne()

@@ -69,6 +69,46 @@ class BlockFaultTest
     }
 
     @Test
+    void aFrontEndReconnectingAgainAndAgainDoesNotGrowTheBackEndsCountersAndTheirTotalsGoOn() throws Exception
+    {
+        final Path image = dir.resolve("reconnect.img");
+        try (PvMachine machine = PvMachine.start(16_384, 2048))
+        {
+            final BlockFrontOptions options = new BlockFrontOptions().queues(2);
+            final PvDisk disk = machine.attachDisk(machine.createGuest("guest", 4096), 51712,
+                FileBlockStore.createSparse(image, DISK_BYTES), new BlockBackOptions().ioWorkers(2), options);
+            final UnsafeBuffer block = new UnsafeBuffer(ByteBuffer.allocateDirect(4096));
+            int slabs = -1;
+            for (int connection = 0; connection < 12; connection++)
+            {
+                if (connection > 0)
+                {
+                    disk.front().close();
+                    disk.startFront(options);
+                    assertTrue(disk.front().awaitConnected(30, TimeUnit.SECONDS), "connection " + connection);
+                }
+                block.setMemory(0, 4096, (byte)connection);
+                disk.front().writeBlocking(8L * connection, block, 0, 4096);
+                disk.front().readBlocking(8L * connection, block, 0, 4096);
+                assertEquals((byte)connection, block.getByte(4095));
+                if (1 == connection)
+                {
+                    slabs = disk.back().counters().slabs();
+                }
+            }
+            // the first connection's slabs are reused by every later one
+            assertEquals(slabs, disk.back().counters().slabs(), "slabs after 12 connections");
+            assertTrue(slabs <= 1 + 2 * 2, "the device's slab and two per queue: " + slabs);
+            // the counts of every connection stay in the totals
+            assertEquals(12, disk.back().counters().writes());
+            assertTrue(disk.back().counters().reads() >= 12, "reads: " + disk.back().counters().reads());
+            assertEquals(disk.back().counters().requests(), disk.back().counters().reads() +
+                disk.back().counters().writes() + disk.back().counters().flushes() +
+                disk.back().counters().discards(), disk.back().counters().toString());
+        }
+    }
+
+    @Test
     void destroyingAGuestReleasesEverythingWhileAnotherCarriesOn() throws Exception
     {
         try (PvMachine machine = PvMachine.start(16_384, 2048))
