@@ -59,19 +59,20 @@ public final class CounterSlabs
      * Hands back a slab none of whose writers will write again (their threads have stopped, or have been shown the
      * slab's last use through a happens-before edge), for a later {@link #newSlab()}. Its counts stay in the sums.
      *
-     * @param slab a slab from this instance's {@link #newSlab()}, recycled at most once per use.
+     * @param slab a slab from this instance's {@link #newSlab()}, in use.
      * @throws IllegalArgumentException if the slab is not one of this instance's.
+     * @throws IllegalStateException    if it is spare already (a second recycle would give two writers one slab).
      */
     public void recycle(final long[] slab)
     {
-        boolean ours = false;
-        for (final long[] s : slabs)
-        {
-            ours |= s == slab;
-        }
-        if (!ours)
+        // arrays compare by identity, so contains finds this very slab
+        if (!slabs.contains(slab))
         {
             throw new IllegalArgumentException("not a slab of these counters");
+        }
+        if (spare.contains(slab))
+        {
+            throw new IllegalStateException("slab recycled twice");
         }
         spare.offer(slab);
     }

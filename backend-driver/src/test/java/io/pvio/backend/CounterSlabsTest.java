@@ -10,8 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
- * Counter slabs: sums over every slab, a recycled slab reused with its counts kept, nothing foreign recycled, and the
- * counts of writers on other threads, one after another in the same slab, all present.
+ * Counter slabs: sums over every slab, a recycled slab reused with its counts kept, nothing foreign or spare recycled,
+ * and the counts of writers on other threads, one after another in the same slab, all present.
  */
 class CounterSlabsTest
 {
@@ -46,6 +46,12 @@ class CounterSlabsTest
         final long[] foreign = new CounterSlabs(2).newSlab();
         final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> slabs.recycle(foreign));
         assertEquals("not a slab of these counters", ex.getMessage());
+        final long[] own = slabs.newSlab();
+        slabs.recycle(own);
+        assertEquals("slab recycled twice",
+            assertThrows(IllegalStateException.class, () -> slabs.recycle(own)).getMessage());
+        assertSame(own, slabs.newSlab(), "the refused second recycle left one spare");
+        assertNotSame(own, slabs.newSlab());
     }
 
     @Test

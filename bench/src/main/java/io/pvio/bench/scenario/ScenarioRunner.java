@@ -45,9 +45,8 @@ import io.pvio.machine.memory.MachineMemory;
  * plugs every disk (each waits for its xenbus handshake); runs every disk's workload through its {@code BlockFront}
  * at once, with a progress line each second; reads every block a verified workload wrote back from its image file;
  * runs the native baselines again; and returns the {@link ScenarioReport}, whose ratios to native divide by the mean
- * of the two. The network workloads, if any, run on the same machine after the disks' workloads and before the
- * second native baselines
- * ({@link NetRunner}), each in turn.
+ * of the two. The network workloads, if any ({@link NetRunner}), run on the same machine, each in turn, after the
+ * disks' workloads and before the second native baselines.
  * Temporary images are deleted at the end, whatever happens.
  * <p>
  * With {@link Scenario.Backend#oDirect() O_DIRECT} every image is opened with it: blkback's {@link FileBlockStore},
