@@ -850,6 +850,13 @@ public final class NetFront implements AutoCloseable
                     moveTo(NetFrontState.CLOSED);
                     switchState(XenbusState.CLOSED);
                 }
+                else
+                {
+                    // a new front end on a device an earlier one closed: the state key still says Closed, and the
+                    // back end waits for Initialising before it offers its features again (as Linux's xenbus core
+                    // writes Initialising when it probes a front end)
+                    switchState(XenbusState.INITIALISING);
+                }
                 break;
             default:
                 break;
