@@ -13,7 +13,6 @@ import io.pvio.frontend.net.NetFrontOptions;
 import io.pvio.hypervisor.xenstore.XenbusDevice;
 import io.pvio.ring.netif.NetifXenbusKeys;
 
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -51,7 +50,6 @@ class NetFrontReconnectTest
                         front.close();
                     }
                     NetRig.await(() -> !back.isConnected(), "netback lets go of the closed front end");
-                    assertFalse(back.isConnected());
                 }
             }
             finally
