@@ -14,6 +14,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 final class AsyncBlockIo implements Runnable
 {
     final BlkbackQueue owner;
+    /** The job's index in its agent's pool, fixed. */
+    final int tag;
     final long[] runAddress = new long[BlkifRequestDescriptor.MAX_SEGMENTS_PER_REQUEST];
     final int[] runBytes = new int[BlkifRequestDescriptor.MAX_SEGMENTS_PER_REQUEST];
     private final BlockStore store;
@@ -32,13 +34,14 @@ final class AsyncBlockIo implements Runnable
     long bytes;
     short status;
 
-    AsyncBlockIo(final BlkbackQueue owner, final BlockStore store)
+    AsyncBlockIo(final BlkbackQueue owner, final BlockStore store, final int tag)
     {
         this.owner = owner;
+        this.tag = tag;
         this.store = store;
     }
 
-    /** On a worker: the image I/O, then the response on the ring and the job back to the agent. */
+    /** On a worker thread ({@link BlockIoWorkers}): the image I/O, then the response on the ring and the job back to the agent. */
     @Override
     public void run()
     {

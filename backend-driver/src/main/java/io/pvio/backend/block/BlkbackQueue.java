@@ -128,7 +128,9 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
     private final long[] bounceGfns;
     private final UnsafeBuffer[] bounceViews;
     private final String roleName;
-    private final BlockIoWorkers workers;
+    private final BlockIoEngine workers;
+    /** The image, when an io_uring serves the asynchronous jobs (which must then be in place for O_DIRECT). */
+    private final FileBlockStore uringStore;
     private final AsyncBlockIo[] pool;
     private final MpscArrayQueue<AsyncBlockIo> completions;
     private int poolTop;
@@ -227,21 +229,26 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
             this.bounceViews = null;
         }
         this.roleName = "blkback-d" + frontendId + '-' + device.devid() + "-q" + index;
-        if (options.ioWorkers() > 0 && null != persistent)
+        final boolean uring = options.ioUring() && store instanceof FileBlockStore;
+        if (null != persistent && (uring || options.ioWorkers() > 0))
         {
-            this.workers = new BlockIoWorkers(roleName, options.ioWorkers(), ring.size());
-            // every request without a response may hold a job, and each worker one more that it has answered and not
-            // yet handed back: with this many, a reap always frees one for the next request
-            this.pool = new AsyncBlockIo[ring.size() + options.ioWorkers()];
+            this.uringStore = uring ? (FileBlockStore)store : null;
+            this.workers = uring ?
+                new UringBlockIo(roleName, uringStore, ring.size(), Math.max(64, 2 * ring.size())) :
+                new BlockIoWorkers(roleName, options.ioWorkers(), ring.size());
+            // every request without a response may hold a job, and the engine some it has answered and not yet
+            // handed back: with this many, a reap always frees one for the next request
+            this.pool = new AsyncBlockIo[ring.size() + workers.extraJobs()];
             for (int i = 0; i < pool.length; i++)
             {
-                pool[i] = new AsyncBlockIo(this, store);
+                pool[i] = new AsyncBlockIo(this, store, i);
             }
             this.poolTop = pool.length;
             this.completions = new MpscArrayQueue<>(Math.max(2, pool.length));
         }
         else
         {
+            this.uringStore = null;
             this.workers = null;
             this.pool = null;
             this.completions = null;
@@ -435,6 +442,11 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
             }
             io.runAddress[runs] = segmentAddress[i] + ((long)first << SECTOR_SHIFT);
             io.runBytes[runs] = bytes;
+            if (null != uringStore && !uringStore.inPlace(io.runAddress[runs], bytes))
+            {
+                pool[poolTop++] = io; // O_DIRECT cannot use this memory in place: served here, through a bounce
+                return false;
+            }
             runs++;
             bytesMoved += bytes;
             i = j;

@@ -16,6 +16,7 @@ public final class BlockBackOptions
     private boolean flushCache = true;
     private boolean discard = true;
     private int ioWorkers;
+    private boolean ioUring;
 
     /**
      * Defaults: persistent grants on, 256 indirect segments, 4 queues, ring page order 4, grant map, flush and
@@ -29,7 +30,7 @@ public final class BlockBackOptions
     {
         return new BlockBackOptions().persistentGrants(persistentGrants).maxIndirectSegments(maxIndirectSegments)
             .maxQueues(maxQueues).maxRingPageOrder(maxRingPageOrder).dataPath(dataPath).flushCache(flushCache)
-            .discard(discard).ioWorkers(ioWorkers);
+            .discard(discard).ioWorkers(ioWorkers).ioUring(ioUring);
     }
 
     /**
@@ -233,11 +234,48 @@ public final class BlockBackOptions
         return ioWorkers;
     }
 
+    /**
+     * Serves reads and writes asynchronously through one io_uring per ring instead of worker threads: the ring's
+     * agent hands the same requests as with {@link #ioWorkers(int)} to a thread that submits each batch with one
+     * system call and answers them from their completions. Applies to image files ({@link FileBlockStore}); other
+     * stores, and O_DIRECT requests whose memory is not aligned for it, are served as without it. Off by default;
+     * needs x86-64 Linux with io_uring allowed ({@link #ioUringUnavailableReason()}).
+     *
+     * @param on whether to use io_uring.
+     * @return this.
+     */
+    public BlockBackOptions ioUring(final boolean on)
+    {
+        ioUring = on;
+        return this;
+    }
+
+    /**
+     * Whether rings serve their asynchronous reads and writes through io_uring.
+     *
+     * @return true if so.
+     */
+    public boolean ioUring()
+    {
+        return ioUring;
+    }
+
+    /**
+     * Whether {@link #ioUring(boolean)} can work in this JVM on this kernel.
+     *
+     * @return null if it can, else why not.
+     */
+    public static String ioUringUnavailableReason()
+    {
+        return UringBlockIo.unavailableReason();
+    }
+
     @Override
     public String toString()
     {
         return "BlockBackOptions{persistentGrants=" + persistentGrants + ", maxIndirectSegments=" +
             maxIndirectSegments + ", maxQueues=" + maxQueues + ", maxRingPageOrder=" + maxRingPageOrder +
-            ", dataPath=" + dataPath + ", flushCache=" + flushCache + ", discard=" + discard + ", ioWorkers=" + ioWorkers + '}';
+            ", dataPath=" + dataPath + ", flushCache=" + flushCache + ", discard=" + discard + ", ioWorkers=" + ioWorkers +
+            ", ioUring=" + ioUring + '}';
     }
 }

@@ -33,7 +33,7 @@ import java.util.concurrent.locks.LockSupport;
  * A job queued while every worker is busy executing is taken by the first of them to poll again. Allocates nothing
  * per job.
  */
-final class BlockIoWorkers implements AutoCloseable
+final class BlockIoWorkers implements BlockIoEngine, AutoCloseable
 {
     private static final int SPINS = 200;
     private static final long YIELD_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
@@ -77,7 +77,8 @@ final class BlockIoWorkers implements AutoCloseable
         }
     }
 
-    void start()
+    @Override
+    public void start()
     {
         for (final Worker worker : workers)
         {
@@ -104,6 +105,19 @@ final class BlockIoWorkers implements AutoCloseable
         }
     }
 
+    @Override
+    public void submit(final AsyncBlockIo io)
+    {
+        submit((Runnable)io);
+    }
+
+    /** Each worker may hold one job it has answered and not yet handed back. */
+    @Override
+    public int extraJobs()
+    {
+        return workers.length;
+    }
+
     /** Stops the workers and waits for them; the jobs they hold finish first. Idempotent. */
     @Override
     public void close()
@@ -116,7 +130,8 @@ final class BlockIoWorkers implements AutoCloseable
      *
      * @return true if every worker thread has ended.
      */
-    boolean stopAndJoin()
+    @Override
+    public boolean stopAndJoin()
     {
         running = false;
         for (final Worker worker : workers)

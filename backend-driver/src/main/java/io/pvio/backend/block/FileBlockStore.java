@@ -619,6 +619,69 @@ public final class FileBlockStore implements BlockStore
      * Whether O_DIRECT can use the caller's memory as it is: off-heap and aligned. Positions and lengths are aligned
      * already, as multiples of the sector size.
      */
+    // An asynchronous engine (UringBlockIo) reads and writes the image through a descriptor of its own; it enters and
+    // leaves the store as the calls above do, so close still waits for its I/O, and the same checks and counters apply.
+
+    /**
+     * Whether memory at {@code address} of {@code length} bytes can be read or written in place: always without
+     * O_DIRECT, with it when both are aligned to the file system's block size.
+     */
+    boolean inPlace(final long address, final int length)
+    {
+        return 0 == ((address | length) & alignmentMask);
+    }
+
+    /**
+     * Enters an asynchronous read or write of {@code length} bytes from {@code sector}, with the checks of
+     * {@link #read} and {@link #write}; pair a true result with {@link #exitAsync}.
+     *
+     * @return false (counted as refused) if the store is closed, read-only for a write, or the range is bad.
+     */
+    boolean enterAsync(final boolean write, final long sector, final int length)
+    {
+        if (!guard.tryEnter())
+        {
+            counters.onRejected();
+            return false;
+        }
+        try
+        {
+            if (write && readOnly)
+            {
+                throw BlockStoreChecks.readOnly("write", sector, length >>> SECTOR_SHIFT, counters);
+            }
+            BlockStoreChecks.checkIo(write ? "write" : "read", sector, length, sectorSize, sectors, counters);
+            return true;
+        }
+        catch (final BlockStoreException ex)
+        {
+            guard.exit();
+            return false;
+        }
+    }
+
+    /**
+     * Leaves an asynchronous read or write entered with {@link #enterAsync}, counting it.
+     *
+     * @param ok true if it moved every byte.
+     */
+    void exitAsync(final boolean write, final int length, final boolean ok)
+    {
+        if (!ok)
+        {
+            counters.onIoError();
+        }
+        else if (write)
+        {
+            counters.onWrite(length);
+        }
+        else
+        {
+            counters.onRead(length);
+        }
+        guard.exit();
+    }
+
     private boolean inPlace(final DirectBuffer buffer, final int offset)
     {
         return null == buffer.byteArray() && 0 == ((buffer.addressOffset() + offset) & alignmentMask);
