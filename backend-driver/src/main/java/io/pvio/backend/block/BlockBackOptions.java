@@ -267,7 +267,7 @@ public final class BlockBackOptions
      */
     public static String ioUringUnavailableReason()
     {
-        return UringBlockIo.unavailableReason();
+        return UringFile.unavailableReason();
     }
 
     @Override

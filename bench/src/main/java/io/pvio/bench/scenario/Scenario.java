@@ -126,10 +126,13 @@ public record Scenario(
      *                            baseline and the read-back check alike.
      * @param ioWorkers           I/O worker threads per ring (the host's block layer), so reads and writes on
      *                            persistent grants are served asynchronously; 0 serves each on the ring's agent.
+     * @param ioUring             whether those reads and writes go to one io_uring per ring instead (batched
+     *                            submission, completions from the ring), and the native baseline issues its I/O
+     *                            through an io_uring too.
      */
     public record Backend(
         BlockDataPath dataPath, boolean persistentGrants, int maxIndirectSegments, int maxQueues, int maxRingPageOrder,
-        boolean oDirect, int ioWorkers)
+        boolean oDirect, int ioWorkers, boolean ioUring)
     {
     }
 

@@ -24,6 +24,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
+import io.pvio.backend.block.BlockBackOptions;
 import io.pvio.backend.block.BlockDataPath;
 import io.pvio.frontend.net.NetFront;
 import io.pvio.hypervisor.sched.CreditScheduler;
@@ -287,7 +288,7 @@ public final class ScenarioParser
 
         final Fields backend = root.object("backend");
         backend.allow("data-path", "persistent-grants", "max-indirect-segments", "max-queues", "max-ring-page-order",
-            "o-direct", "io-workers");
+            "o-direct", "io-workers", "io-uring");
         final String path = backend.choice("data-path", "grant-map", "grant-map", "grant-copy");
         final Scenario.Backend back = new Scenario.Backend(
             "grant-map".equals(path) ? BlockDataPath.GRANT_MAP : BlockDataPath.GRANT_COPY,
@@ -297,7 +298,13 @@ public final class ScenarioParser
             backend.integer("max-ring-page-order", BlkifXenbusKeys.MAX_RING_PAGE_ORDER_LIMIT, 0,
                 BlkifXenbusKeys.MAX_RING_PAGE_ORDER_LIMIT),
             backend.bool("o-direct", false),
-            backend.integer("io-workers", 0, 0, 256));
+            backend.integer("io-workers", 0, 0, 256),
+            backend.bool("io-uring", false));
+        final String uringRefused = back.ioUring() ? BlockBackOptions.ioUringUnavailableReason() : null;
+        if (null != uringRefused)
+        {
+            throw backend.error("io-uring", "true", "io_uring on this machine (" + uringRefused + ")");
+        }
 
         final List<Fields> guestNodes = root.list("guests", 1, 32);
         final List<Scenario.Guest> guests = new ArrayList<>();

@@ -810,7 +810,7 @@ public final class ScenarioRunner
     {
         return new BlockBackOptions().dataPath(backend.dataPath()).persistentGrants(backend.persistentGrants())
             .maxIndirectSegments(backend.maxIndirectSegments()).maxQueues(backend.maxQueues())
-            .ioWorkers(backend.ioWorkers())
+            .ioWorkers(backend.ioWorkers()).ioUring(backend.ioUring())
             .maxRingPageOrder(backend.maxRingPageOrder());
     }
 
@@ -859,7 +859,8 @@ public final class ScenarioRunner
         return dataPath(b.dataPath()) + ", persistent grants " + (b.persistentGrants() ? "on" : "off") +
             ", indirect segments " + b.maxIndirectSegments() + ", up to " + b.maxQueues() + " queues, ring order up" +
             " to " + b.maxRingPageOrder() + (b.oDirect() ? ", images opened O_DIRECT" : "") +
-            (b.ioWorkers() > 0 ? ", " + b.ioWorkers() + " I/O workers per ring" : "");
+            (b.ioUring() ? ", an io_uring per ring" : b.ioWorkers() > 0 ? ", " + b.ioWorkers() + " I/O workers per ring" :
+            "");
     }
 
     static String describe(final Scenario.Workload w)

@@ -108,7 +108,7 @@ class ScenarioParserTest
         final Scenario s = ScenarioParser.parse("backend: {o-direct: " + text + "}\nguests: [{disks: [{}]}]", false,
             "t");
         assertEquals(direct, s.backend().oDirect());
-        assertEquals(new Scenario.Backend(BlockDataPath.GRANT_MAP, true, 256, 4, 4, direct, 0), s.backend());
+        assertEquals(new Scenario.Backend(BlockDataPath.GRANT_MAP, true, 256, 4, 4, direct, 0, false), s.backend());
         final Scenario json = ScenarioParser.parse("{\"backend\": {\"o-direct\": " + text + "}, \"guests\": " +
             "[{\"disks\": [{}]}]}", true, "t");
         assertEquals(direct, json.backend().oDirect());
@@ -121,7 +121,7 @@ class ScenarioParserTest
         assertEquals("", s.description());
         assertEquals(512L << 20, s.machineMemory());
         assertEquals(64L << 20, s.dom0Memory());
-        assertEquals(new Scenario.Backend(BlockDataPath.GRANT_MAP, true, 256, 4, 4, false, 0), s.backend());
+        assertEquals(new Scenario.Backend(BlockDataPath.GRANT_MAP, true, 256, 4, 4, false, 0, false), s.backend());
         final Scenario.Guest g = s.guests().get(0);
         assertEquals("guest1", g.name());
         assertEquals(64L << 20, g.memory());
