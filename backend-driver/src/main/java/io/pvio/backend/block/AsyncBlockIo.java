@@ -41,7 +41,7 @@ final class AsyncBlockIo implements Runnable
         this.store = store;
     }
 
-    /** On a worker thread ({@link BlockIoWorkers}): the image I/O, then the response on the ring and the job back to the agent. */
+    /** On a worker thread ({@link BlockIoWorkers}): the image I/O, the response on the ring, the job back. */
     @Override
     public void run()
     {

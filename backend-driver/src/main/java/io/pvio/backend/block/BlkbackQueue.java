@@ -128,7 +128,7 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
     private final long[] bounceGfns;
     private final UnsafeBuffer[] bounceViews;
     private final String roleName;
-    private final BlockIoEngine workers;
+    private final BlockIoEngine engine;
     /** The image, when an io_uring serves the asynchronous jobs (which must then be in place for O_DIRECT). */
     private final FileBlockStore uringStore;
     private final AsyncBlockIo[] pool;
@@ -142,7 +142,7 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
     private int idleCount;
     @SuppressWarnings("unused") // through RESPONSE_LOCK
     private volatile int responseLock;
-    /** Jobs handed to the workers and not yet answered; changed by atomic add only (agent +1, worker -1). */
+    /** Jobs handed to the engine and not yet answered; changed by atomic add only (agent +1, worker -1). */
     @SuppressWarnings("unused") // through ASYNC_OUTSTANDING
     private volatile int asyncOutstanding;
     /** Under the response lock: a push asked for an event that has not been sent yet. */
@@ -233,12 +233,12 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
         if (null != persistent && (uring || options.ioWorkers() > 0))
         {
             this.uringStore = uring ? (FileBlockStore)store : null;
-            this.workers = uring ?
+            this.engine = uring ?
                 new UringBlockIo(roleName, uringStore, ring.size(), Math.max(64, 2 * ring.size())) :
                 new BlockIoWorkers(roleName, options.ioWorkers(), ring.size());
             // every request without a response may hold a job, and the engine some it has answered and not yet
             // handed back: with this many, a reap always frees one for the next request
-            this.pool = new AsyncBlockIo[ring.size() + workers.extraJobs()];
+            this.pool = new AsyncBlockIo[ring.size() + engine.extraJobs()];
             for (int i = 0; i < pool.length; i++)
             {
                 pool[i] = new AsyncBlockIo(this, store, i);
@@ -249,7 +249,7 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
         else
         {
             this.uringStore = null;
-            this.workers = null;
+            this.engine = null;
             this.pool = null;
             this.completions = null;
         }
@@ -262,9 +262,9 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
 
     void start()
     {
-        if (null != workers)
+        if (null != engine)
         {
-            workers.start();
+            engine.start();
         }
         // a task of one of the driver domain's vCPUs, which the front end's event wakes, or a thread of its own
         agentHost.start(this, driverDomain.vcpu((frontendId + index) % driverDomain.vcpus()), this,
@@ -291,7 +291,7 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
     {
         running = false;
         agentHost.stop(this);
-        if (null != workers)
+        if (null != engine)
         {
             // the agent no longer runs: this thread owns inFlight now; wait until no worker touches a grant page
             final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -306,7 +306,7 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
                     inFlight--;
                 }
             }
-            return workers.stopAndJoin() && 0 == inFlight;
+            return engine.stopAndJoin() && 0 == inFlight;
         }
         return true;
     }
@@ -376,7 +376,7 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
         completions.offer(io);
     }
 
-    /** Takes every finished job back into the pool (the workers have answered them already). */
+    /** Takes every finished job back into the pool (the engine has answered them already). */
     private int reapCompletions()
     {
         int reaped = 0;
@@ -464,7 +464,7 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
         final int depth = (int)ASYNC_OUTSTANDING.getAndAdd(this, 1) + 1;
         BlockBackCounters.add(slab, BlockBackCounters.ASYNC_DEPTH, depth);
         io.handedAt = System.nanoTime();
-        workers.submit(io); // the queue's offer publishes the fields above to the worker that polls it
+        engine.submit(io); // the queue's offer publishes the fields above to the worker that polls it
         return true;
     }
 
@@ -668,7 +668,7 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
             if (BlkifOp.READ.value() == dataOperation || BlkifOp.WRITE.value() == dataOperation)
             {
                 final boolean write = BlkifOp.WRITE.value() == dataOperation;
-                if (null != workers && operation == dataOperation &&
+                if (null != engine && operation == dataOperation &&
                     submitAsync(id, operation, write, req.sectorNumber(), segs, nrSegments))
                 {
                     return;
@@ -893,7 +893,7 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
 
     private void respond(final long id, final int operation, final short status)
     {
-        if (null == workers)
+        if (null == engine)
         {
             writeResponse(id, operation, status);
             return;
@@ -912,7 +912,7 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
     /** Publishes the claimed responses, if any; true if the front end must be notified. */
     private boolean pushResponses()
     {
-        if (null == workers)
+        if (null == engine)
         {
             return ring.unpushedResponses() > 0 && ring.pushResponsesAndCheckNotify();
         }

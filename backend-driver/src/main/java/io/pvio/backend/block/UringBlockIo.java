@@ -27,6 +27,8 @@ import java.io.UncheckedIOException;
 final class UringBlockIo implements BlockIoEngine, UringFile.Completion
 {
     private static final int RUN_BITS = 4;
+    /** The job the loop has answered on the ring and not yet offered back: one at a time, on its one thread. */
+    private static final int EXTRA_JOBS = 1;
 
     private final FileBlockStore store;
     private final String name;
@@ -41,10 +43,11 @@ final class UringBlockIo implements BlockIoEngine, UringFile.Completion
      *
      * @param name        thread name prefix.
      * @param store       the image; the engine opens it again with its own descriptor.
-     * @param jobs        the agent's pool size: job indexes run from 0 to {@code jobs - 1}.
+     * @param ringSlots   the ring's size: the agent's pool holds {@code ringSlots + extraJobs()} jobs, whose
+     *                    indexes are the tags.
      * @param ringEntries submission queue entries.
      */
-    UringBlockIo(final String name, final FileBlockStore store, final int jobs, final int ringEntries)
+    UringBlockIo(final String name, final FileBlockStore store, final int ringSlots, final int ringEntries)
     {
         if (BlkifRequestDescriptor.MAX_SEGMENTS_PER_REQUEST >= 1 << RUN_BITS)
         {
@@ -53,8 +56,8 @@ final class UringBlockIo implements BlockIoEngine, UringFile.Completion
         this.name = name;
         this.store = store;
         this.ringEntries = ringEntries;
-        this.submissions = new Submission[jobs];
-        for (int i = 0; i < jobs; i++)
+        this.submissions = new Submission[ringSlots + EXTRA_JOBS];
+        for (int i = 0; i < submissions.length; i++)
         {
             submissions[i] = new Submission(i);
         }
@@ -86,11 +89,14 @@ final class UringBlockIo implements BlockIoEngine, UringFile.Completion
         file.execute(submission); // the task queue's offer publishes the job's fields to the loop thread
     }
 
-    /** The loop hands a job back within the same pass that answers it: nothing beyond one job per ring slot. */
+    /**
+     * One: the loop answers a job on the ring before it offers the job back, so in that window the front end may
+     * already have a new request for the slot.
+     */
     @Override
     public int extraJobs()
     {
-        return 0;
+        return EXTRA_JOBS;
     }
 
     /**

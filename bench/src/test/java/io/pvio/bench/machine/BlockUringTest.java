@@ -22,6 +22,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import io.pvio.backend.block.BlockBackOptions;
 import io.pvio.backend.block.BlockStore;
 import io.pvio.backend.block.FileBlockStore;
+import io.pvio.backend.block.MemoryBlockStore;
 import io.pvio.frontend.block.BlockFront;
 import io.pvio.frontend.block.BlockFrontOptions;
 
@@ -185,6 +186,22 @@ class BlockUringTest
             assertEquals(0, disk.back().counters().asyncRequests());
             disk.close();
             store.close();
+
+            // io_uring reads and writes a file: a store in memory ignores the option and is served on the agent
+            final BlockStore memory = new MemoryBlockStore(DISK_BYTES);
+            final PvDisk memoryDisk = machine.attachDisk(machine.createGuest("memory-guest", 4096), 51712, memory,
+                new BlockBackOptions().ioUring(true), new BlockFrontOptions());
+            final UnsafeBuffer data = new UnsafeBuffer(ByteBuffer.allocateDirect(4096));
+            data.setMemory(0, 4096, (byte)0x5a);
+            memoryDisk.front().write(8, data, 0, 4096).get(30, TimeUnit.SECONDS);
+            final UnsafeBuffer back = new UnsafeBuffer(ByteBuffer.allocateDirect(4096));
+            memoryDisk.front().read(8, back, 0, 4096).get(30, TimeUnit.SECONDS);
+            assertEquals((byte)0x5a, back.getByte(4095));
+            assertEquals(0, uringThreads());
+            assertEquals(0, memoryDisk.back().counters().asyncRequests());
+            assertEquals(1, memoryDisk.back().counters().reads());
+            memoryDisk.close();
+            memory.close();
         }
     }
 
