@@ -6,28 +6,39 @@ import java.nio.channels.FileChannel;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.sun.nio.file.ExtendedOpenOption;
 
+import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import io.pvio.backend.block.FileBlockStore;
+import io.pvio.backend.block.UringFile;
 
 /**
  * The native baseline: the same workload (pattern, block size, read share, duration or count, seed, verification)
- * issued directly on the image with positional {@link FileChannel} reads and writes, at the workload's queue depth.
- * A synchronous file channel call is one I/O in flight, so the baseline runs {@code queue-depth} threads, each
- * issuing one synchronous positional read or write at a time on a channel they share: {@code queue-depth} I/Os in
- * flight, as through the split driver. A disk with fewer blocks than the depth gets one thread per block (the depth
- * is clamped, and the report says so).
+ * issued directly on the image at the workload's queue depth, by one of two host engines:
+ * <ul>
+ * <li><b>threads</b> ({@link #NativeDiskWorkload(Path, Scenario.Workload, long, long, BlockVersions, boolean)}):
+ * {@code queue-depth} threads, each issuing one synchronous positional {@link FileChannel} read or write at a time on
+ * a channel they share, as blkback's I/O workers do. The last thread to finish closes the channel.</li>
+ * <li><b>io_uring</b> ({@link #ioUring}): one thread owning an io_uring ({@link UringFile}) that keeps
+ * {@code queue-depth} reads and writes in flight, each slot resubmitting as soon as its completion has been checked,
+ * as blkback's io_uring engine does. The thread's loop submits everything queued in a pass with one
+ * {@code io_uring_enter}. A driver thread opens the ring, waits for every slot to end and closes it.</li>
+ * </ul>
+ * Either way {@code queue-depth} I/Os are in flight, as through the split driver. A disk with fewer blocks than the
+ * depth gets one stream per block (the depth is clamped, and the report says so).
  * <p>
- * Thread {@code t} of {@code n} keeps to the blocks {@code b} with {@code b % n == t}, so no two I/Os in flight touch
- * the same block and verification is exact, as through the split driver. A count is shared out between the
- * threads; a thread that fails an I/O counts the error and stops. The last thread to finish closes the channel.
+ * Stream {@code s} of {@code n} (a thread, or a slot of the ring) keeps to the blocks {@code b} with
+ * {@code b % n == s}, so no two I/Os in flight touch the same block and verification is exact, as through the split
+ * driver. A count is shared out between the streams; a stream that fails an I/O counts the error and stops.
  * <p>
- * With O_DIRECT the image is opened with {@link ExtendedOpenOption#DIRECT} and each thread's buffer is aligned to the
- * file system's block size ({@link FileBlockStore#directAlignment(Path)}), which the block size must be a multiple of.
+ * With O_DIRECT the image is opened with {@link ExtendedOpenOption#DIRECT} (or {@code O_DIRECT} on the ring) and each
+ * stream's buffer is aligned to the file system's block size ({@link FileBlockStore#directAlignment(Path)}), which
+ * the block size must be a multiple of.
  */
 final class NativeDiskWorkload extends DiskWorkload
 {
@@ -46,6 +57,8 @@ final class NativeDiskWorkload extends DiskWorkload
         FileChannel open(Path image, OpenOption... options) throws IOException;
     }
 
+    private static final long URING_CLOSE_SECONDS = 30;
+
     private final Path image;
     private final boolean random;
     private final int blockSize;
@@ -55,15 +68,18 @@ final class NativeDiskWorkload extends DiskWorkload
     private final long stream;
     private final long blocks;
     private final int queueDepth;
-    private final int threads;
+    private final int streams;
     private final boolean writes;
     private final BlockVersions versions;
     private final boolean direct;
+    /** Opens the channel of the threads engine; null for the io_uring engine. */
     private final ChannelOpener opener;
     private final AtomicInteger running;
+    /** The io_uring engine's most reads and writes in the ring at once, set when it has ended. */
+    private volatile int mostInFlight;
 
     /**
-     * An engine at the workload's queue depth, through the page cache or with O_DIRECT.
+     * The threads engine at the workload's queue depth, through the page cache or with O_DIRECT.
      *
      * @param image     the image file.
      * @param workload  the workload; its queue depth is the number of threads.
@@ -80,7 +96,7 @@ final class NativeDiskWorkload extends DiskWorkload
     }
 
     /**
-     * An engine that opens the image with {@code opener}.
+     * The threads engine, opening the image with {@code opener}.
      *
      * @param image     the image file.
      * @param workload  the workload; its queue depth is the number of threads.
@@ -88,7 +104,7 @@ final class NativeDiskWorkload extends DiskWorkload
      * @param stream    tells this run's offsets and read/write choices apart from other runs' with the same seed.
      * @param versions  the block versions to check against and keep, or null not to verify.
      * @param direct    true to open the image with O_DIRECT.
-     * @param opener    opens the image.
+     * @param opener    opens the image; null for the io_uring engine.
      */
     NativeDiskWorkload(
         final Path image, final Scenario.Workload workload, final long diskBytes, final long stream,
@@ -110,12 +126,30 @@ final class NativeDiskWorkload extends DiskWorkload
             throw new IllegalArgumentException("diskBytes=" + diskBytes + " blockSize=" + blockSize + " queueDepth=" +
                 depth + (null == versions ? "" : " versions=" + versions.blocks()));
         }
-        this.threads = (int)Math.min(depth, blocks);
+        this.streams = (int)Math.min(depth, blocks);
         this.writes = readShare < 1.0;
         this.versions = versions;
         this.direct = direct;
         this.opener = opener;
-        this.running = new AtomicInteger(this.threads);
+        this.running = new AtomicInteger(this.streams);
+    }
+
+    /**
+     * The io_uring engine: one thread keeping the workload's queue depth in flight on one io_uring.
+     *
+     * @param image     the image file.
+     * @param workload  the workload; its queue depth is the number of slots in flight.
+     * @param diskBytes bytes of the image the workload spans.
+     * @param stream    tells this run's offsets and read/write choices apart from other runs' with the same seed.
+     * @param versions  the block versions to check against and keep, or null not to verify.
+     * @param direct    true to open the image with O_DIRECT.
+     * @return the engine; it reports a failure to set io_uring up as an error when started.
+     */
+    static NativeDiskWorkload ioUring(
+        final Path image, final Scenario.Workload workload, final long diskBytes, final long stream,
+        final BlockVersions versions, final boolean direct)
+    {
+        return new NativeDiskWorkload(image, workload, diskBytes, stream, versions, direct, null);
     }
 
     /**
@@ -139,13 +173,32 @@ final class NativeDiskWorkload extends DiskWorkload
     }
 
     /**
+     * Whether the I/Os go through one io_uring on one thread rather than one thread per I/O.
+     *
+     * @return true for the io_uring engine.
+     */
+    boolean isIoUring()
+    {
+        return null == opener;
+    }
+
+    /**
+     * The io_uring engine's most reads and writes submitted and not yet completed at once, counted on its loop.
+     *
+     * @return the count, or 0 for the threads engine or before the engine has ended.
+     */
+    int mostInFlight()
+    {
+        return mostInFlight;
+    }
+
+    /**
      * {@inheritDoc}
      */
     @Override
     public void start(final long measureFromNanos)
     {
         stats.measureFrom(measureFromNanos);
-        final FileChannel channel;
         final int alignment;
         try
         {
@@ -155,33 +208,66 @@ final class NativeDiskWorkload extends DiskWorkload
                 throw new IOException("O_DIRECT needs a block size that is a multiple of the file system's block " +
                     "size " + alignment + ", got " + blockSize);
             }
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            failStart(ex);
+            return;
+        }
+        if (isIoUring())
+        {
+            final Thread driver = new Thread(() -> runUring(alignment), "native-baseline-" + image.getFileName() +
+                "-driver");
+            driver.setDaemon(true);
+            driver.start();
+            return;
+        }
+        final FileChannel channel;
+        try
+        {
             channel = opener.open(image, options(writes, direct));
         }
         catch (final IOException | RuntimeException ex)
         {
-            stats.error(image + ": " + ex);
-            for (int t = 0; t < threads; t++)
-            {
-                finished.countDown();
-            }
+            failStart(ex);
             return;
         }
-        for (int t = 0; t < threads; t++)
+        for (int t = 0; t < streams; t++)
         {
-            final int index = t;
-            final long share = 0 == count ? Long.MAX_VALUE : count / threads + (t < count % threads ? 1 : 0);
-            final Thread worker = new Thread(() -> run(channel, alignment, index, share), "native-baseline-" +
-                image.getFileName() + '-' + t);
+            final Stream own = new Stream(t, alignment);
+            final Thread worker = new Thread(() -> run(channel, own), "native-baseline-" + image.getFileName() + '-' +
+                t);
             worker.setDaemon(true);
             worker.start();
         }
     }
 
-    private void run(final FileChannel channel, final int alignment, final int thread, final long share)
+    private void failStart(final Exception ex)
+    {
+        stats.error(image + ": " + ex);
+        for (int t = 0; t < streams; t++)
+        {
+            finished.countDown();
+        }
+    }
+
+    private void run(final FileChannel channel, final Stream own)
     {
         try
         {
-            loop(channel, buffer(blockSize, alignment), thread, share);
+            while (own.next())
+            {
+                final long started = System.nanoTime();
+                if (own.read)
+                {
+                    readFully(channel, own.buffer, own.position());
+                }
+                else
+                {
+                    writeFully(channel, own.buffer, own.position());
+                }
+                own.done(started, System.nanoTime());
+            }
         }
         catch (final IOException | RuntimeException ex)
         {
@@ -189,6 +275,7 @@ final class NativeDiskWorkload extends DiskWorkload
         }
         finally
         {
+            BufferUtil.free(own.original);
             if (0 == running.decrementAndGet())
             {
                 try
@@ -204,45 +291,40 @@ final class NativeDiskWorkload extends DiskWorkload
         }
     }
 
-    private void loop(final FileChannel channel, final ByteBuffer buffer, final int thread, final long share)
-        throws IOException
+    /** On the driver thread: sets the ring up, starts every slot on the loop, waits for them, closes the ring. */
+    private void runUring(final int alignment)
     {
-        final UnsafeBuffer view = new UnsafeBuffer(buffer);
-        final long owned = (blocks - thread + threads - 1) / threads;
-        final long threadStream = stream + thread;
-        long sequential = 0;
-        for (long n = 0; n < share && !stopping; n++)
+        final UringSlots slots = new UringSlots(alignment);
+        UringFile file = null;
+        try
         {
-            final long index = random ? BlockPattern.draw(seed, threadStream, n, owned) : sequential++ % owned;
-            final long block = index * threads + thread;
-            final long position = block * blockSize;
-            final boolean read = BlockPattern.isRead(seed, threadStream, n, readShare);
-            final int version = read || null == versions ? 1 : versions.next(block);
-            buffer.clear();
-            if (!read)
+            file = UringFile.open("native-baseline-" + image.getFileName(), image, writes, direct,
+                Math.max(64, 2 * streams), slots);
+            slots.file = file; // published to the loop thread by the execute below
+            file.execute(slots::startAll);
+            slots.ended.await();
+            mostInFlight = slots.most; // the loop's last count-down came after its last submission
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            stats.error(image + ": " + ex);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            stats.error(image + ": interrupted while I/O was in flight");
+        }
+        finally
+        {
+            // every slot has ended, so no read or write is in flight (or the open failed and none was submitted)
+            if (null != file && !file.closeAndJoin())
             {
-                BlockPattern.fill(view, 0, blockSize, seed, block, version);
+                stats.error(image + ": the io_uring loop did not end within " + URING_CLOSE_SECONDS + " s");
             }
-            final long started = System.nanoTime();
-            if (read)
+            slots.free();
+            for (int t = 0; t < streams; t++)
             {
-                readFully(channel, buffer, position);
-            }
-            else
-            {
-                writeFully(channel, buffer, position);
-            }
-            stats.completed(started, System.nanoTime(), blockSize);
-            if (null != versions)
-            {
-                if (!read)
-                {
-                    versions.set(block, version);
-                }
-                else if (BlockVersions.UNKNOWN != versions.get(block))
-                {
-                    stats.checked(BlockPattern.matches(view, 0, blockSize, seed, block, versions.get(block)));
-                }
+                finished.countDown();
             }
         }
     }
@@ -313,6 +395,186 @@ final class NativeDiskWorkload extends DiskWorkload
             }
         }
         return new long[]{ checked, differ };
+    }
+
+    /**
+     * One stream of I/Os, a thread's or a slot's: its share of the count, its blocks ({@code b % streams == index})
+     * and its buffer. {@link #next()} picks and prepares the next I/O, {@link #done} counts and checks it.
+     */
+    private final class Stream
+    {
+        final int index;
+        final ByteBuffer original;
+        final ByteBuffer buffer;
+        final UnsafeBuffer view;
+        final long owned;
+        final long streamId;
+        final long share;
+        long n;
+        long sequential;
+        long block;
+        boolean read;
+        int version;
+
+        Stream(final int index, final int alignment)
+        {
+            this.index = index;
+            this.original = ByteBuffer.allocateDirect(blockSize + alignment);
+            this.buffer = 0 == alignment ? original.limit(blockSize).slice() :
+                original.alignedSlice(alignment).limit(blockSize).slice();
+            this.view = new UnsafeBuffer(buffer);
+            this.owned = (blocks - index + streams - 1) / streams;
+            this.streamId = stream + index;
+            this.share = 0 == count ? Long.MAX_VALUE : count / streams + (index < count % streams ? 1 : 0);
+        }
+
+        /** Picks the next block and direction; a write's data is in the buffer. False when the stream ends. */
+        boolean next()
+        {
+            if (n >= share || stopping)
+            {
+                return false;
+            }
+            final long pick = random ? BlockPattern.draw(seed, streamId, n, owned) : sequential++ % owned;
+            block = pick * streams + index;
+            read = BlockPattern.isRead(seed, streamId, n, readShare);
+            version = read || null == versions ? 1 : versions.next(block);
+            n++;
+            buffer.clear();
+            if (!read)
+            {
+                BlockPattern.fill(view, 0, blockSize, seed, block, version);
+            }
+            return true;
+        }
+
+        long position()
+        {
+            return block * blockSize;
+        }
+
+        /** The I/O {@link #next()} picked has completed in full: counts it, keeps a write's version, checks a read. */
+        void done(final long started, final long ended)
+        {
+            stats.completed(started, ended, blockSize);
+            if (null != versions)
+            {
+                if (!read)
+                {
+                    versions.set(block, version);
+                }
+                else if (BlockVersions.UNKNOWN != versions.get(block))
+                {
+                    stats.checked(BlockPattern.matches(view, 0, blockSize, seed, block, versions.get(block)));
+                }
+            }
+        }
+    }
+
+    /**
+     * The io_uring engine's slots, one {@link Stream} each, all driven on the ring's loop thread: a slot submits its
+     * I/O, its completion is checked and the slot submits the next one at once. The tag is the slot's index. A read
+     * or write that moves fewer bytes than asked is resubmitted for the rest, as {@link #readFully} loops.
+     */
+    private final class UringSlots implements UringFile.Completion
+    {
+        final Stream[] slots = new Stream[streams];
+        final int[] moved = new int[streams];
+        final long[] started = new long[streams];
+        final CountDownLatch ended = new CountDownLatch(streams);
+        UringFile file;
+        int inFlight;
+        int most;
+
+        UringSlots(final int alignment)
+        {
+            for (int s = 0; s < streams; s++)
+            {
+                slots[s] = new Stream(s, alignment);
+            }
+        }
+
+        /** On the loop thread: the first I/O of every slot. */
+        void startAll()
+        {
+            for (int s = 0; s < streams; s++)
+            {
+                issue(s);
+            }
+        }
+
+        private void issue(final int s)
+        {
+            if (!slots[s].next())
+            {
+                ended.countDown();
+                return;
+            }
+            moved[s] = 0;
+            started[s] = System.nanoTime();
+            submit(s);
+        }
+
+        private void submit(final int s)
+        {
+            final Stream slot = slots[s];
+            final long address = slot.view.addressOffset() + moved[s];
+            final long offset = slot.position() + moved[s];
+            final int length = blockSize - moved[s];
+            final boolean queued = slot.read ? file.submitRead(offset, address, length, s) :
+                file.submitWrite(offset, address, length, s);
+            if (!queued)
+            {
+                fail(s, "the io_uring took no more submissions at block " + slot.block);
+                return;
+            }
+            most = Math.max(most, ++inFlight);
+        }
+
+        @Override
+        public void onComplete(final long tag, final int result)
+        {
+            if (tag < 0 || tag >= streams)
+            {
+                throw new IllegalStateException(image + ": a completion for no slot: tag=" + tag);
+            }
+            final int s = (int)tag;
+            final Stream slot = slots[s];
+            inFlight--;
+            if (result < 0)
+            {
+                fail(s, (slot.read ? "read" : "write") + " of block " + slot.block + " failed: errno " + -result);
+                return;
+            }
+            if (0 == result && slot.read)
+            {
+                fail(s, "end of image at " + (slot.position() + moved[s]) + " reading block at " + slot.position());
+                return;
+            }
+            moved[s] += result;
+            if (moved[s] < blockSize)
+            {
+                submit(s);
+                return;
+            }
+            slot.done(started[s], System.nanoTime());
+            issue(s);
+        }
+
+        private void fail(final int s, final String message)
+        {
+            stats.error(image + ": " + message);
+            ended.countDown();
+        }
+
+        /** After the loop has ended: the slots' buffers go back at once. */
+        void free()
+        {
+            for (final Stream slot : slots)
+            {
+                BufferUtil.free(slot.original);
+            }
+        }
     }
 
     /** A direct buffer of {@code length} bytes, aligned to {@code alignment} if that is not 0. */

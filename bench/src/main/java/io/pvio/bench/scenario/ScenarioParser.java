@@ -47,7 +47,9 @@ import io.pvio.ring.blkif.BlkifXenbusKeys;
  *              halt-poll-adaptive: true }  # adapt each vCPU's window up to halt-poll (KVM), or always poll it all
  * backend:   { data-path: grant-map,    # or grant-copy
  *              persistent-grants: true, max-indirect-segments: 256, max-queues: 4, max-ring-page-order: 4,
- *              o-direct: false }        # true: every image opened with O_DIRECT (blkback, native baseline)
+ *              o-direct: false,         # true: every image opened with O_DIRECT (blkback, native baseline)
+ *              io-workers: 0,           # threads per ring serving reads and writes off the ring's agent
+ *              io-uring: false }        # true: one io_uring per ring instead, and the native baseline on one too
  * guests:
  *   - name: guest1                      # default guest&lt;n&gt;
  *     memory: 64M
@@ -65,7 +67,7 @@ import io.pvio.ring.blkif.BlkifXenbusKeys;
  *                     duration: 10s,    # or count: 100000 (I/Os); duration defaults to 10s
  *                     warmup: 1s,       # default 1s with a duration, 0 with a count
  *                     verify: true, seed: 1,
- *                     baseline: true }  # then natively: queue-depth threads, one synchronous I/O each
+ *                     baseline: true }  # then natively at queue-depth: a thread per I/O (an io_uring with io-uring)
  *     nics:                             # beside or instead of disks (a guest needs one or the other)
  *       - io: pv                        # a vif (netfront; mode para), or emulated: an e1000 NIC (mode full or
  *                                       # native); network workloads use a guest's first NIC

@@ -390,21 +390,23 @@ public record ScenarioReport(
     }
 
     /**
-     * The native baseline of a disk: the workload at its queue depth, one thread per I/O in flight, each thread one
-     * synchronous positional {@code FileChannel} call at a time, run before the guests' paths and again after them.
-     * The ratios to native divide by the mean of the two runs' IOPS ({@link #referenceIops()}), so a device whose
-     * speed drifts during the run (a host's virtual disk does) biases them less than a single run on one side would.
+     * The native baseline of a disk: the workload at its queue depth on the image, run before the guests' paths and
+     * again after them, by the host engine the back end uses: one thread per I/O in flight, each one synchronous
+     * positional {@code FileChannel} call at a time, or one thread keeping the depth in flight on an io_uring. The
+     * ratios to native divide by the mean of the two runs' IOPS ({@link #referenceIops()}), so a device whose speed
+     * drifts during the run (a host's virtual disk does) biases them less than a single run on one side would.
      *
      * @param queueDepth the workload's queue depth.
-     * @param threads    threads, each with one synchronous I/O in flight: the queue depth, or the disk's blocks if
-     *                   it has fewer.
+     * @param inFlight   I/Os kept in flight: the queue depth, or the disk's blocks if it has fewer.
+     * @param ioUring    true for one thread on an io_uring, false for one thread per I/O in flight.
      * @param direct     whether the image was opened with O_DIRECT rather than through the page cache.
      * @param before     the run before the guests' paths (measured), or null if only the run after was made.
      * @param measured   the run after the guests' paths (measured).
      * @param verify     both runs' verification, each continuing from the block versions the runs before it left.
      */
     public record NativeBaseline(
-        int queueDepth, int threads, boolean direct, Measured before, Measured measured, Verify verify)
+        int queueDepth, int inFlight, boolean ioUring, boolean direct, Measured before, Measured measured,
+        Verify verify)
     {
         /**
          * The IOPS a path's ratio to native divides by: the mean of the runs before and after, or the run after alone.
@@ -428,16 +430,17 @@ public record ScenarioReport(
 
         /**
          * How the baseline ran, in words, for example {@code native, depth 32 (32 threads, one synchronous I/O
-         * each), page cache}.
+         * each), page cache} or {@code native, depth 32 (io_uring, one thread), O_DIRECT}.
          *
          * @return one line.
          */
         public String scheme()
         {
-            return "native, depth " + threads + " (" + threads + (1 == threads ? " thread" : " threads") +
-                ", one synchronous I/O each" + (threads < queueDepth ? "; queue depth " + queueDepth +
-                " clamped to the disk's " + threads + (1 == threads ? " block" : " blocks") : "") + "), " +
-                (direct ? "O_DIRECT" : "page cache");
+            final String engine = ioUring ? "io_uring, one thread" :
+                inFlight + (1 == inFlight ? " thread" : " threads") + ", one synchronous I/O each";
+            return "native, depth " + inFlight + " (" + engine + (inFlight < queueDepth ? "; queue depth " +
+                queueDepth + " clamped to the disk's " + inFlight + (1 == inFlight ? " block" : " blocks") : "") +
+                "), " + (direct ? "O_DIRECT" : "page cache");
         }
     }
 
@@ -729,8 +732,8 @@ public record ScenarioReport(
         if (hasBaseline())
         {
             out.println();
-            out.println("Native baseline on the image (measured: positional FileChannel I/O, all disks at once; " +
-                "at the workload's queue depth: one thread per I/O in flight, each one synchronous call)");
+            out.println("Native baseline on the image (measured: all disks at once, at the workload's queue depth, " +
+                "by the back end's host engine: one thread per I/O in flight, or one io_uring; the scheme says which)");
             out.printf(Locale.ROOT, "%-22s %-14s %5s %11s %9s %9s %9s %9s %9s %10s  %s%n", "disk", "path", "depth",
                 "IOPS", "MB/s", "p50 us", "p99 us", "p99.9 us", "max us", "x native", "scheme");
             for (final GuestReport guest : guests)
@@ -755,7 +758,8 @@ public record ScenarioReport(
                 }
             }
             out.println("  (x native: the disk's IOPS on its path over the mean of the native runs before and after " +
-                "it; latency at depth > 1 includes queueing, native latency is one synchronous call on its thread)");
+                "it; latency at depth > 1 includes queueing; native latency is a call on its thread, or a submission to " +
+                "its completion on the io_uring)");
         }
 
         if (has("pv"))

@@ -536,9 +536,13 @@ public final class ScenarioRunner
         {
             if (plan.spec.workload().baseline())
             {
-                final NativeDiskWorkload baseline = new NativeDiskWorkload(plan.image, plan.spec.workload(),
-                    plan.diskBytes, NATIVE_STREAM * (plan.index + 1) + (before ? NATIVE_BEFORE_STREAM : 0),
-                    plan.versions, plan.store.isDirect());
+                // the host engine blkback uses: like for like, so the ratio is the virtualization's, not the engine's
+                final long stream = NATIVE_STREAM * (plan.index + 1) + (before ? NATIVE_BEFORE_STREAM : 0);
+                final NativeDiskWorkload baseline = scenario.backend().ioUring() ?
+                    NativeDiskWorkload.ioUring(plan.image, plan.spec.workload(), plan.diskBytes, stream, plan.versions,
+                        plan.store.isDirect()) :
+                    new NativeDiskWorkload(plan.image, plan.spec.workload(), plan.diskBytes, stream, plan.versions,
+                        plan.store.isDirect());
                 if (before)
                 {
                     plan.baselineBefore = baseline;
@@ -859,8 +863,8 @@ public final class ScenarioRunner
         return dataPath(b.dataPath()) + ", persistent grants " + (b.persistentGrants() ? "on" : "off") +
             ", indirect segments " + b.maxIndirectSegments() + ", up to " + b.maxQueues() + " queues, ring order up" +
             " to " + b.maxRingPageOrder() + (b.oDirect() ? ", images opened O_DIRECT" : "") +
-            (b.ioUring() ? ", an io_uring per ring" : b.ioWorkers() > 0 ? ", " + b.ioWorkers() + " I/O workers per ring" :
-            "");
+            (b.ioUring() ? ", an io_uring per ring" :
+            b.ioWorkers() > 0 ? ", " + b.ioWorkers() + " I/O workers per ring" : "");
     }
 
     static String describe(final Scenario.Workload w)
@@ -1146,7 +1150,8 @@ public final class ScenarioRunner
         {
             final ScenarioReport.Measured measured = measured(pv.stats(), pv.inFlight());
             final ScenarioReport.NativeBaseline nativeBaseline = null == baseline ? null :
-                new ScenarioReport.NativeBaseline(baseline.queueDepth(), baseline.inFlight(), baseline.direct(),
+                new ScenarioReport.NativeBaseline(baseline.queueDepth(), baseline.inFlight(), baseline.isIoUring(),
+                baseline.direct(),
                 null == baselineBefore ? null : measured(baselineBefore.stats(), baselineBefore.inFlight()),
                 measured(baseline.stats(), baseline.inFlight()),
                 verify(baseline.stats(), 0, 0)

@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import io.pvio.backend.block.FileBlockStore;
+import io.pvio.backend.block.UringFile;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -254,6 +255,158 @@ class ScenarioNativeWorkloadTest
         run(engine);
         assertEquals(100, engine.stats().completed());
         assertEquals(0, engine.stats().mismatches());
+    }
+
+    @Test
+    void shouldKeepTheQueueDepthInFlightOnOneIoUringAndReadBackWhatItWrote() throws Exception
+    {
+        assumeIoUring();
+        final int depth = 16;
+        final Path image = sparse("uring.img");
+        final BlockVersions versions = new BlockVersions(DISK / BLOCK, true);
+        final NativeDiskWorkload engine = NativeDiskWorkload.ioUring(image, workload(depth, 0.5, 6001), DISK, 11,
+            versions, false);
+        assertTrue(engine.isIoUring());
+        assertEquals(depth, engine.inFlight());
+        engine.start(System.nanoTime());
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+        long loopThreads = 0;
+        while (!engine.awaitFinished(0, TimeUnit.SECONDS) && System.nanoTime() - deadline < 0)
+        {
+            loopThreads = Math.max(loopThreads, threadsNamed("native-baseline-uring.img-uring"));
+            Thread.sleep(1);
+        }
+        assertTrue(engine.awaitFinished(0, TimeUnit.SECONDS), "finished");
+        assertTrue(loopThreads <= 1, "one loop thread, seen " + loopThreads);
+        assertEquals(0, threadsNamed("native-baseline-uring.img"), "no engine thread outlives the run");
+        assertEquals(depth, engine.mostInFlight(), "I/Os in the ring at once");
+
+        final WorkloadStats stats = engine.stats();
+        assertEquals(6001, stats.completed(), "the count is shared out exactly between the slots");
+        assertEquals(0, stats.errors(), stats.firstError());
+        assertEquals(0, stats.mismatches());
+        assertTrue(stats.readsChecked() > 2000, "reads checked: " + stats.readsChecked());
+        assertTrue(versions.written() > 500, "blocks written: " + versions.written());
+        assertArrayEquals(new long[]{ versions.written(), 0 },
+            NativeDiskWorkload.checkImage(image, versions, BLOCK, 1, false));
+
+        // what the threads engine reads next sees every write the ring made, and the other way round
+        final NativeDiskWorkload threads = new NativeDiskWorkload(image, workload(4, 0.5, 2000), DISK, 12, versions,
+            false);
+        run(threads);
+        assertEquals(0, threads.stats().mismatches());
+        final NativeDiskWorkload again = NativeDiskWorkload.ioUring(image, workload(4, 1.0, 2000), DISK, 13, versions,
+            false);
+        run(again);
+        assertEquals(2000, again.stats().readsChecked());
+        assertEquals(0, again.stats().mismatches());
+    }
+
+    @Test
+    void shouldVerifyExactlyOnAnIoUringWithODirect() throws Exception
+    {
+        assumeIoUring();
+        final Path image = sparse(directDirectory().resolve("uring-direct.img"));
+        final BlockVersions versions = new BlockVersions(DISK / BLOCK, true);
+        final NativeDiskWorkload engine = NativeDiskWorkload.ioUring(image, workload(32, 0.3, 5000), DISK, 11,
+            versions, true);
+        run(engine);
+        final WorkloadStats stats = engine.stats();
+        assertEquals(5000, stats.completed());
+        assertEquals(0, stats.errors(), stats.firstError());
+        assertEquals(0, stats.mismatches());
+        assertEquals(32, engine.mostInFlight());
+        assertArrayEquals(new long[]{ versions.written(), 0 },
+            NativeDiskWorkload.checkImage(image, versions, BLOCK, 1, true));
+    }
+
+    @Test
+    void shouldCatchOnAnIoUringTheImageChangedBehindItsBack() throws Exception
+    {
+        assumeIoUring();
+        final Path image = sparse("uring-b.img");
+        final BlockVersions versions = new BlockVersions(DISK / BLOCK, true);
+        run(NativeDiskWorkload.ioUring(image, workload(4, 0.0, 3000), DISK, 11, versions, false));
+        try (FileChannel channel = FileChannel.open(image, StandardOpenOption.READ, StandardOpenOption.WRITE))
+        {
+            final ByteBuffer one = ByteBuffer.allocate(1);
+            for (long block = 0; block < DISK / BLOCK; block += 5)
+            {
+                one.clear();
+                channel.read(one, block * BLOCK + 17);
+                one.put(0, (byte)~one.get(0)).clear();
+                channel.write(one, block * BLOCK + 17);
+            }
+        }
+        final NativeDiskWorkload reader = NativeDiskWorkload.ioUring(image, workload(8, 1.0, 5000), DISK, 12,
+            versions, false);
+        run(reader);
+        assertEquals(5000, reader.stats().readsChecked());
+        assertTrue(reader.stats().mismatches() > 0, "mismatches: " + reader.stats().mismatches());
+        assertTrue(reader.stats().mismatches() < 5000);
+    }
+
+    @Test
+    void shouldReportOnAnIoUringAnImageItCannotOpenOrReadToTheEnd() throws Exception
+    {
+        assumeIoUring();
+        final NativeDiskWorkload missing = NativeDiskWorkload.ioUring(dir.resolve("missing.img"),
+            workload(4, 0.5, 100), DISK, 11, null, false);
+        run(missing);
+        assertEquals(1, missing.stats().errors());
+        assertTrue(missing.stats().firstError().contains("missing.img") &&
+            missing.stats().firstError().contains("errno 2"), missing.stats().firstError());
+        assertEquals(0, missing.stats().completed());
+
+        // the workload spans 4 MiB, the file holds 1 block: reads past its end fail their slot, nothing hangs
+        final Path cut = dir.resolve("cut.img");
+        try (RandomAccessFile file = new RandomAccessFile(cut.toFile(), "rw"))
+        {
+            file.setLength(BLOCK);
+        }
+        final NativeDiskWorkload reader = NativeDiskWorkload.ioUring(cut, workload(4, 1.0, 400), DISK, 11, null,
+            false);
+        run(reader);
+        assertEquals(4, reader.stats().errors(), "each slot stops at its first read past the end");
+        assertTrue(reader.stats().firstError().contains("end of image"), reader.stats().firstError());
+        assertTrue(reader.stats().completed() < 400);
+        assertEquals(0, threadsNamed("native-baseline-cut.img"));
+    }
+
+    @Test
+    void shouldRunOnAnIoUringUntilStoppedWithoutACount() throws Exception
+    {
+        assumeIoUring();
+        final NativeDiskWorkload engine = NativeDiskWorkload.ioUring(sparse("uring-d.img"), workload(8, 0.7, 0), DISK,
+            11, null, false);
+        engine.start(System.nanoTime());
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+        while (engine.stats().completed() < 2000 && System.nanoTime() - deadline < 0)
+        {
+            Thread.sleep(1);
+        }
+        assertFalse(engine.awaitFinished(0, TimeUnit.SECONDS));
+        engine.stop();
+        assertTrue(engine.awaitFinished(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+        assertTrue(engine.stats().completed() >= 2000);
+        assertEquals(0, engine.stats().errors(), engine.stats().firstError());
+        assertEquals(0, threadsNamed("native-baseline-uring-d.img"));
+    }
+
+    private static void assumeIoUring()
+    {
+        final String reason = UringFile.unavailableReason();
+        if (null != reason && "1".equals(System.getenv("PVIO_REQUIRE_TOOLS")))
+        {
+            throw new AssertionError("PVIO_REQUIRE_TOOLS=1 and " + reason);
+        }
+        assumeTrue(null == reason, reason);
+    }
+
+    private static long threadsNamed(final String prefix)
+    {
+        return Thread.getAllStackTraces().keySet().stream()
+            .filter(t -> t.isAlive() && t.getName().startsWith(prefix)).count();
     }
 
     private Path sparse(final String name) throws IOException

@@ -45,8 +45,9 @@ class ScenarioReportTest
         assertEquals(40_000, disk.get("counted").get("requests").asLong());
         assertEquals(0.02, disk.get("derived").get("notificationsBackToFrontPerRequest").asDouble());
         assertEquals(0.5, disk.get("derived").get("pvToNativeIops").asDouble());
-        assertEquals(2, disk.get("nativeBaseline").get("threads").asInt());
+        assertEquals(2, disk.get("nativeBaseline").get("inFlight").asInt());
         assertEquals(2, disk.get("nativeBaseline").get("queueDepth").asInt());
+        assertTrue(disk.get("nativeBaseline").get("ioUring").asBoolean());
         assertFalse(disk.get("nativeBaseline").get("direct").asBoolean());
         assertNull(disk.get("nativeBaseline").get("scheme"), "the scheme is words, not a figure");
         assertEquals(300_000.0, disk.get("nativeBaseline").get("measured").get("iops").asDouble());
@@ -97,9 +98,9 @@ class ScenarioReportTest
         assertTrue(out.contains("waiting for a worker / in the image's read or write: g1/51712 150.0/250.5 us)"), out);
         assertTrue(out.contains("150,000"), out);
         assertTrue(out.contains("0.50"), "PV/native ratio: " + out);
-        assertTrue(out.contains("at the workload's queue depth: one thread per I/O in flight"), out);
+        assertTrue(out.contains("at the workload's queue depth, by the back end's host engine"), out);
+        assertTrue(out.contains("native, depth 2 (io_uring, one thread), page cache"), out);
         assertTrue(out.contains("native before"), out);
-        assertTrue(out.contains("native, depth 2 (2 threads, one synchronous I/O each), page cache"), out);
         assertTrue(out.contains("0.50  300,000 IOPS the mean of the two runs, after +0% on before"), out);
         assertTrue(out.contains("GRANT_MAP 12"), out);
         assertTrue(out.contains("Result: clean"), out);
@@ -119,22 +120,26 @@ class ScenarioReportTest
         final ScenarioReport.Measured m = ScenarioRunner.measured(new WorkloadStats(), 32);
         final ScenarioReport.Verify v = new ScenarioReport.Verify(false, 0, 0, 0, null, 0, 0);
         assertEquals("native, depth 32 (32 threads, one synchronous I/O each), O_DIRECT",
-            new ScenarioReport.NativeBaseline(32, 32, true, null, m, v).scheme());
+            new ScenarioReport.NativeBaseline(32, 32, false, true, null, m, v).scheme());
+        assertEquals("native, depth 32 (io_uring, one thread), O_DIRECT",
+            new ScenarioReport.NativeBaseline(32, 32, true, true, null, m, v).scheme());
+        assertEquals("native, depth 3 (io_uring, one thread; queue depth 8 clamped to the disk's 3 blocks), page cache",
+            new ScenarioReport.NativeBaseline(8, 3, true, false, null, m, v).scheme());
         assertEquals("native, depth 1 (1 thread, one synchronous I/O each), page cache",
-            new ScenarioReport.NativeBaseline(1, 1, false, null, m, v).scheme());
+            new ScenarioReport.NativeBaseline(1, 1, false, false, null, m, v).scheme());
         assertEquals("native, depth 2 (2 threads, one synchronous I/O each; queue depth 32 clamped to the disk's 2 " +
-            "blocks), page cache", new ScenarioReport.NativeBaseline(32, 2, false, null, m, v).scheme());
+            "blocks), page cache", new ScenarioReport.NativeBaseline(32, 2, false, false, null, m, v).scheme());
     }
 
     @Test
     void shouldDivideByTheMeanOfTheNativeRunsBeforeAndAfter()
     {
         final ScenarioReport.Verify v = new ScenarioReport.Verify(true, 10, 1, 0, null, 0, 0);
-        final ScenarioReport.NativeBaseline both = new ScenarioReport.NativeBaseline(32, 32, true,
+        final ScenarioReport.NativeBaseline both = new ScenarioReport.NativeBaseline(32, 32, false, true,
             measured(60_000), measured(90_000), v);
         assertEquals(75_000, both.referenceIops(), 1e-9);
         assertEquals(0.5, both.drift(), 1e-9, "after is 50% above before");
-        final ScenarioReport.NativeBaseline once = new ScenarioReport.NativeBaseline(32, 32, true, null,
+        final ScenarioReport.NativeBaseline once = new ScenarioReport.NativeBaseline(32, 32, false, true, null,
             measured(90_000), v);
         assertEquals(90_000, once.referenceIops(), 1e-9);
         assertEquals(0, once.drift());
@@ -212,7 +217,7 @@ class ScenarioReportTest
             new ScenarioReport.Derived(1.0, 0.00025, 0.02, 0, 0, 0.5), null,
             new ScenarioReport.PathCost(0, 0.02025, 0.00025, 0.02, 350, 3.5, 4.25),
             new ScenarioReport.Verify(true, 12_000, mismatches, errors, 0 == errors ? null : "boom", 4000, 0),
-            new ScenarioReport.NativeBaseline(2, 2, false, natBefore, nat,
+            new ScenarioReport.NativeBaseline(2, 2, true, false, natBefore, nat,
             new ScenarioReport.Verify(true, 20_000, 0, 0, null, 0, 0)));
         final ScenarioReport.DiskReport second = new ScenarioReport.DiskReport("g2/51712", 51712, "/tmp/x.img",
             "sequential 64 KiB", "emulated", "full", null, pv, null, new ScenarioReport.Derived(0, 0, 0, 0, 0, null),

@@ -15,6 +15,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import io.pvio.backend.block.FileBlockStore;
+import io.pvio.backend.block.UringFile;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -86,7 +87,7 @@ class ScenarioRunnerTest
         assertTrue(one.verify().imageBlocksChecked() > 500, "every written block is read back from the image");
         assertEquals(0, one.verify().imageMismatches());
         assertNotNull(one.nativeBaseline());
-        assertEquals(16, one.nativeBaseline().threads(), "one native thread per I/O in flight at the queue depth");
+        assertEquals(16, one.nativeBaseline().inFlight(), "one native thread per I/O in flight at the queue depth");
         assertEquals(16, one.nativeBaseline().queueDepth());
         assertEquals(16, one.nativeBaseline().measured().inFlight());
         assertFalse(one.nativeBaseline().direct());
@@ -109,7 +110,7 @@ class ScenarioRunnerTest
         assertEquals(two.counted().backGrantMaps(), two.counted().backGrantUnmaps());
         assertTrue(two.counted().backGrantMaps() >= 400 * 16);
         assertEquals(0, two.verify().mismatches());
-        assertEquals(4, two.nativeBaseline().threads(), "queue depth 4, whatever the queue count");
+        assertEquals(4, two.nativeBaseline().inFlight(), "queue depth 4, whatever the queue count");
 
         assertTrue(report.dom0().byKind().getOrDefault("GRANT_MAP", 0L) >= 400 * 16, report.dom0().toString());
         assertTrue(report.dom0().total() > 0);
@@ -272,15 +273,15 @@ class ScenarioRunnerTest
         for (final ScenarioReport.DiskReport disk : List.of(temp, kept))
         {
             assertTrue(disk.nativeBaseline().direct(), disk.toString());
-            assertEquals(disk.measured().inFlight(), disk.nativeBaseline().threads(),
+            assertEquals(disk.measured().inFlight(), disk.nativeBaseline().inFlight(),
                 "the baseline keeps as many I/Os in flight as the split driver");
             assertEquals(0, disk.verify().mismatches());
             assertTrue(disk.verify().imageBlocksChecked() > 0, "written blocks read back with O_DIRECT");
             assertTrue(disk.nativeBaseline().verify().readsChecked() > 0);
             assertEquals(0, disk.nativeBaseline().verify().errors(), disk.nativeBaseline().verify().firstError());
         }
-        assertEquals(8, temp.nativeBaseline().threads());
-        assertEquals(12, kept.nativeBaseline().threads(), "the queue depth, not the 2 queues");
+        assertEquals(8, temp.nativeBaseline().inFlight());
+        assertEquals(12, kept.nativeBaseline().inFlight(), "the queue depth, not the 2 queues");
         assertTrue(printed.contains("native, depth 12 (12 threads, one synchronous I/O each), O_DIRECT"), printed);
         assertEquals(tempBefore, runDirectories(), "temporary images are deleted");
         Files.delete(image);
@@ -288,6 +289,41 @@ class ScenarioRunnerTest
         {
             Files.delete(imageDir);
         }
+    }
+
+    @Test
+    void shouldRunTheBaselineOnAnIoUringWhenTheBackEndUsesOne() throws Exception
+    {
+        final String reason = UringFile.unavailableReason();
+        assumeTrue(null == reason || "1".equals(System.getenv("PVIO_REQUIRE_TOOLS")), reason);
+        final String yaml = String.join("\n",
+            "machine: {memory: 128M}",
+            "backend: {io-uring: true}",
+            "guests:",
+            "  - name: g",
+            "    memory: 16M",
+            "    disks: [{size: 8M, workload: {queue-depth: 8, read-share: 0.5, count: 3000, seed: 6}}]",
+            "");
+        final StringWriter text = new StringWriter();
+        final PrintWriter out = new PrintWriter(text, true);
+        final ScenarioReport report = new ScenarioRunner(ScenarioParser.parse(yaml, false, "uring"), "uring", out,
+            false).run();
+        report.print(out);
+        final String printed = text.toString();
+
+        assertTrue(report.clean(), printed);
+        final ScenarioReport.DiskReport disk = report.guests().get(0).disks().get(0);
+        assertTrue(disk.nativeBaseline().ioUring(), "like for like: the host engine blkback used");
+        assertEquals(8, disk.nativeBaseline().inFlight());
+        assertEquals(3000, disk.nativeBaseline().measured().ios());
+        assertEquals(3000, disk.nativeBaseline().before().ios());
+        assertTrue(disk.nativeBaseline().verify().readsChecked() > 1000, "both native runs check their reads");
+        assertTrue(disk.counted().backAsyncRequests() > 2000, "blkback served through its io_uring: " +
+            disk.counted().backAsyncRequests());
+        assertTrue(disk.verify().imageBlocksChecked() > 500);
+        assertEquals(0, disk.verify().imageMismatches());
+        assertTrue(printed.contains("native, depth 8 (io_uring, one thread), page cache"), printed);
+        assertTrue(printed.contains("an io_uring per ring"), printed);
     }
 
     @Test
