@@ -331,6 +331,20 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
      */
     void complete(final AsyncBlockIo io)
     {
+        complete(io, false);
+    }
+
+    /**
+     * On the engine's thread: a job is done, as {@link #complete(AsyncBlockIo)}, but an event the front end asked
+     * for stays owed when {@code deferEvent}: the engine answers its completions in batches (an io_uring's CQEs of
+     * one pass) and sends the batch's one event with {@link #sendOwedEvent()} after its last, as a disk raises one
+     * interrupt for the completions it has gathered. Allocates nothing.
+     *
+     * @param io         the job.
+     * @param deferEvent true to leave an owed event for {@link #sendOwedEvent()}.
+     */
+    void complete(final AsyncBlockIo io, final boolean deferEvent)
+    {
         final boolean okay = BlkifStatus.OKAY.value() == io.status;
         final boolean notify;
         lockResponses();
@@ -342,7 +356,7 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
             // leaves no job in flight sends it (a job submitted after that read comes back through here too), and so
             // does the agent's next push. A submit racing with the read only makes the event go out early.
             final int others = (int)ASYNC_OUTSTANDING.getAndAdd(this, -1) - 1;
-            notify = eventOwed && (0 == others || ++owedResponses >= COMPLETION_COALESCE);
+            notify = eventOwed && !deferEvent && (0 == others || ++owedResponses >= COMPLETION_COALESCE);
             if (notify)
             {
                 eventOwed = false;
@@ -374,6 +388,31 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
         // last: once offered, the agent may reuse the job; the offer releases this worker's last use of the ring,
         // so an agent that has taken every job back (stop) knows no worker touches the ring or a grant page again
         completions.offer(io);
+    }
+
+    /**
+     * On the engine's thread, after a batch of {@link #complete(AsyncBlockIo, boolean) deferred completions}: sends
+     * the event they left owed, if any. No event is lost: each deferred completion that leaves one owed is followed
+     * by this call, and an event a worker or the agent sends meanwhile clears it under the same lock.
+     */
+    void sendOwedEvent()
+    {
+        final boolean notify;
+        lockResponses();
+        try
+        {
+            notify = eventOwed;
+            eventOwed = false;
+            owedResponses = 0;
+        }
+        finally
+        {
+            unlockResponses();
+        }
+        if (notify)
+        {
+            notifyFrontend(completionSlab, true);
+        }
     }
 
     /** Takes every finished job back into the pool (the engine has answered them already). */

@@ -37,6 +37,10 @@ final class UringBlockIo implements BlockIoEngine, UringFile.Completion
     /** The loop's view for zero-filling a read that ends at the end of the file. */
     private final UnsafeBuffer tail = new UnsafeBuffer(0, 0);
     private UringFile file;
+    /** Sends the event the pass's completions left owed; queued on the loop once per pass that answered a job. */
+    private final Runnable sendOwedEvent = this::sendOwedEvent;
+    /** On the loop: the ring whose owed event {@link #sendOwedEvent} sends, or null if none is queued. */
+    private BlkbackQueue eventOwner;
 
     /**
      * An engine for one ring.
@@ -119,6 +123,14 @@ final class UringBlockIo implements BlockIoEngine, UringFile.Completion
             throw new IllegalStateException(name + ": a completion for no job in flight: tag=" + tag);
         }
         submissions[index].onRun((int)tag & ((1 << RUN_BITS) - 1), result);
+    }
+
+    /** On the loop, after the completions of a pass: their one event to the front end, if it asked for one. */
+    private void sendOwedEvent()
+    {
+        final BlkbackQueue owner = eventOwner;
+        eventOwner = null;
+        owner.sendOwedEvent();
     }
 
     /** On the loop: a job's runs go into the submission queue, submitted together at the loop's next enter. */
@@ -204,7 +216,14 @@ final class UringBlockIo implements BlockIoEngine, UringFile.Completion
             this.io = null;
             io.status = status;
             io.finishedAt = System.nanoTime();
-            io.owner.complete(io);
+            final BlkbackQueue owner = io.owner; // read first: once completed, the job belongs to the agent again
+            owner.complete(io, true);
+            if (null == eventOwner)
+            {
+                // tasks run after the pass's CQEs: one event for the batch, as a disk's coalesced interrupt
+                eventOwner = owner;
+                file.execute(sendOwedEvent);
+            }
         }
     }
 }

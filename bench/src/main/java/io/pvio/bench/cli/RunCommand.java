@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
+import io.pvio.bench.scenario.RepeatSummary;
 import io.pvio.bench.scenario.Scenario;
 import io.pvio.bench.scenario.ScenarioException;
 import io.pvio.bench.scenario.ScenarioParser;
@@ -18,8 +19,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code pvio run [FILE] [--json PATH] [--duration D] [--xenstore-socket PATH | --no-xenstore-socket]}: runs a
- * scenario (the built-in default without FILE) and prints its report; while the guests run, dom0's XenStore is
+ * {@code pvio run [FILE] [--json PATH] [--duration D] [--repeat N] [--xenstore-socket PATH | --no-xenstore-socket]}:
+ * runs a scenario (the built-in default without FILE) and prints its report, or N reports and their medians; while
+ * the guests run, dom0's XenStore is
  * served on a Unix socket for Xen's {@code xenstore-*} tools. A bad file or option exits with
  * {@link PvioCommand#EXIT_USAGE} and a message naming the field, before anything starts; a run in which a read did
  * not match, a written block was not found in its image, an I/O failed or a datagram arrived damaged exits with
@@ -87,6 +89,16 @@ final class RunCommand implements Callable<Integer>
     private String duration;
 
     @Option(
+        names = "--repeat",
+        paramLabel = "N",
+        defaultValue = "1",
+        description = "Run the scenario N times (1 to 100), each run with its own native runs before and after, " +
+            "print each report, then each disk's median, least and most IOPS, native IOPS and ratio to native " +
+            "over the runs (default: ${DEFAULT-VALUE}). With --json, run K's report goes to PATH with -K before " +
+            "its extension.")
+    private int repeat;
+
+    @Option(
         names = "--xenstore-socket",
         paramLabel = "PATH",
         description = "Serve dom0's XenStore on the Unix socket PATH while the workloads run (default: a socket " +
@@ -123,6 +135,12 @@ final class RunCommand implements Callable<Integer>
             err.flush();
             return PvioCommand.EXIT_USAGE;
         }
+        if (repeat < 1 || repeat > 100)
+        {
+            err.println("pvio run: --repeat: expected a number of runs from 1 to 100, got " + repeat);
+            err.flush();
+            return PvioCommand.EXIT_USAGE;
+        }
         if (null != json)
         {
             final Path parent = json.toAbsolutePath().getParent();
@@ -146,7 +164,48 @@ final class RunCommand implements Callable<Integer>
             }
         }
 
-        final ScenarioReport report;
+        final RepeatSummary summary = new RepeatSummary();
+        boolean clean = true;
+        for (int run = 1; run <= repeat; run++)
+        {
+            if (repeat > 1)
+            {
+                out.printf("%n=== run %d of %d ===%n", run, repeat);
+            }
+            final ScenarioReport report = runOnce(scenario, out, err);
+            if (null == report)
+            {
+                return PvioCommand.EXIT_USAGE;
+            }
+            report.print(out);
+            if (null != json)
+            {
+                final Path path = repeat > 1 ? numbered(json, run) : json;
+                report.writeJson(path);
+                out.println("report written to " + path);
+            }
+            out.flush();
+            summary.add(report);
+            clean &= report.clean();
+        }
+        if (repeat > 1)
+        {
+            summary.print(out);
+        }
+        out.flush();
+        if (!clean)
+        {
+            err.println("pvio run: verification failed or I/O failed: see the report above");
+            err.flush();
+            return PvioCommand.EXIT_FAILURE;
+        }
+        return PvioCommand.EXIT_OK;
+    }
+
+    /** One run with its XenStore socket; null (after saying why) if the scenario fails once the machine is built. */
+    private ScenarioReport runOnce(final Scenario scenario, final PrintWriter out, final PrintWriter err)
+        throws IOException, InterruptedException
+    {
         Path socketDir = null;
         try
         {
@@ -156,7 +215,7 @@ final class RunCommand implements Callable<Integer>
                 socketDir = Files.createTempDirectory("pvio-xenstore-"); // 0700: the socket is dom0's
                 socket = socketDir.resolve(DEFAULT_SOCKET_NAME);
             }
-            report = new ScenarioRunner(scenario, null == file ? "built-in default" : file.toString(), out,
+            return new ScenarioRunner(scenario, null == file ? "built-in default" : file.toString(), out,
                 null != System.console()).xenStoreSocket(socket).run();
         }
         catch (final ScenarioException ex)
@@ -164,7 +223,7 @@ final class RunCommand implements Callable<Integer>
             // found only when the machine is built, e.g. an image's file system refusing O_DIRECT
             err.println("pvio run: " + (null == file ? "" : file + ": ") + ex.getMessage());
             err.flush();
-            return PvioCommand.EXIT_USAGE;
+            return null;
         }
         finally
         {
@@ -174,19 +233,15 @@ final class RunCommand implements Callable<Integer>
                 Files.deleteIfExists(socketDir);
             }
         }
-        report.print(out);
-        if (null != json)
-        {
-            report.writeJson(json);
-            out.println("report written to " + json);
-        }
-        out.flush();
-        if (!report.clean())
-        {
-            err.println("pvio run: verification failed or I/O failed: see the report above");
-            err.flush();
-            return PvioCommand.EXIT_FAILURE;
-        }
-        return PvioCommand.EXIT_OK;
+    }
+
+    /** {@code report.json} and run 3: {@code report-3.json}. */
+    static Path numbered(final Path path, final int run)
+    {
+        final String name = path.getFileName().toString();
+        final int dot = name.lastIndexOf('.');
+        final String numbered = dot > 0 ? name.substring(0, dot) + '-' + run + name.substring(dot) :
+            name + '-' + run;
+        return path.resolveSibling(numbered);
     }
 }

@@ -120,6 +120,44 @@ class ScenarioCommandTest
     }
 
     @Test
+    void shouldRepeatARunAndSumUpTheMediansWithANumberedJsonReportPerRun() throws Exception
+    {
+        final Path file = dir.resolve("again.yaml");
+        Files.writeString(file, String.join("\n",
+            "machine: {memory: 128M}",
+            "guests:",
+            "  - name: tiny",
+            "    memory: 16M",
+            "    disks:",
+            "      - size: 8M",
+            "        workload: {queue-depth: 4, read-share: 0.5, count: 600}",
+            ""));
+        final Path json = dir.resolve("again.json");
+        assertEquals(PvioCommand.EXIT_OK, execute("run", file.toString(), "--repeat", "3", "--json", json.toString(),
+            "--no-xenstore-socket"), err.toString());
+        final String printed = out.toString();
+        for (int run = 1; run <= 3; run++)
+        {
+            assertTrue(printed.contains("=== run " + run + " of 3 ==="), printed);
+            final ScenarioReport report = ScenarioReport.readJson(dir.resolve("again-" + run + ".json"));
+            assertEquals(600, report.guests().get(0).disks().get(0).counted().ios());
+        }
+        assertFalse(Files.exists(json), "each run has its numbered report, none the bare name");
+        assertTrue(printed.contains("Over 3 runs (each bracketed by its own native runs): median [least - most]"),
+            printed);
+        assertTrue(printed.matches("(?s).*tiny/51712 +pv/para .*x native run by run: [0-9.]+, [0-9.]+, [0-9.]+\n.*"),
+            printed);
+    }
+
+    @Test
+    void shouldRefuseARepeatOutsideOneToAHundred() throws Exception
+    {
+        assertEquals(PvioCommand.EXIT_USAGE, execute("run", "--repeat", "0"));
+        assertTrue(err.toString().contains("--repeat: expected a number of runs from 1 to 100, got 0"), err.toString());
+        assertEquals("", out.toString(), "nothing started");
+    }
+
+    @Test
     void shouldServeTheRunningMachinesXenStoreToXenstoreToolsAndRemoveTheSocketAfter() throws Exception
     {
         final boolean present = Files.isExecutable(Path.of("/usr/bin/xenstore-read"));
