@@ -263,7 +263,7 @@ class EmulatedNicTest
             final PvGuest b = machine.createGuest("b", 4096, new GuestOptions().mode(PagingMode.FULL));
             final Frames toB = new Frames();
             final EmulatedNic nicA = machine.attachEmulatedNic(a, bridge, MAC_A, (f, o, l) -> { });
-            machine.attachEmulatedNic(b, bridge, MAC_B, toB);
+            final EmulatedNic nicB = machine.attachEmulatedNic(b, bridge, MAC_B, toB);
             // the transmitter is off (as the device's own register path would have it): nothing completes
             nicA.device().write(true, EmulatedNic.BAR + E1000.TCTL, 4, 0);
             final Random random = new Random(4);
@@ -283,7 +283,11 @@ class EmulatedNicTest
                 assertArrayEquals(frames[i].byteArray(), got, "frame " + i);
             }
             awaitCount(() -> nicA.driver().framesSent(), frames.length, "all reaped");
+            // the 63 frames filled b's receive ring: b's driver hands each up before it gives the descriptors back, so
+            // a frame sent before that would be dropped (missed), as a real e1000 drops one with no free descriptor
+            awaitCount(() -> freeReceiveDescriptors(nicB) > 0 ? 1 : 0, 1, "b's receive ring refilled");
             exchange(random, 1514, MAC_A, MAC_B, nicA::transmitFrame, toB);
+            assertEquals(0, nicB.device().rxMissed());
         }
     }
 
@@ -330,6 +334,14 @@ class EmulatedNicTest
         frame.putByte(12, (byte)(ETHERTYPE >>> 8));
         frame.putByte(13, (byte)ETHERTYPE);
         return frame;
+    }
+
+    /** Descriptors from RDH up to RDT, which the device may fill. */
+    private static long freeReceiveDescriptors(final EmulatedNic nic)
+    {
+        final long head = nic.device().read(true, EmulatedNic.BAR + E1000.RDH, 4);
+        final long tail = nic.device().read(true, EmulatedNic.BAR + E1000.RDT, 4);
+        return Math.floorMod(tail - head, E1000Nic.RING_DESCRIPTORS);
     }
 
     private static void awaitCount(final LongSupplier count, final long expected, final String what)
