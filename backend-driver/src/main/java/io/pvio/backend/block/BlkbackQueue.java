@@ -346,6 +346,22 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
     void complete(final AsyncBlockIo io, final boolean deferEvent)
     {
         final boolean okay = BlkifStatus.OKAY.value() == io.status;
+        // counted before the response is published: a front end that has its answer finds it counted (the ring's
+        // release of the response orders these adds before it), and so does a disconnect that folds the slab in
+        BlockBackCounters.addShared(completionSlab, BlockBackCounters.ASYNC_WAIT_NANOS, io.startedAt - io.handedAt);
+        BlockBackCounters.addShared(completionSlab, BlockBackCounters.ASYNC_SERVICE_NANOS,
+            io.finishedAt - io.startedAt);
+        if (okay)
+        {
+            BlockBackCounters.addShared(completionSlab,
+                io.write ? BlockBackCounters.WRITES : BlockBackCounters.READS, 1);
+            BlockBackCounters.addShared(completionSlab,
+                io.write ? BlockBackCounters.BYTES_WRITTEN : BlockBackCounters.BYTES_READ, io.bytes);
+        }
+        else
+        {
+            BlockBackCounters.addShared(completionSlab, BlockBackCounters.ERRORS_IO, 1);
+        }
         final boolean notify;
         lockResponses();
         try
@@ -370,20 +386,6 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
         if (notify)
         {
             notifyFrontend(completionSlab, true);
-        }
-        BlockBackCounters.addShared(completionSlab, BlockBackCounters.ASYNC_WAIT_NANOS, io.startedAt - io.handedAt);
-        BlockBackCounters.addShared(completionSlab, BlockBackCounters.ASYNC_SERVICE_NANOS,
-            io.finishedAt - io.startedAt);
-        if (okay)
-        {
-            BlockBackCounters.addShared(completionSlab,
-                io.write ? BlockBackCounters.WRITES : BlockBackCounters.READS, 1);
-            BlockBackCounters.addShared(completionSlab,
-                io.write ? BlockBackCounters.BYTES_WRITTEN : BlockBackCounters.BYTES_READ, io.bytes);
-        }
-        else
-        {
-            BlockBackCounters.addShared(completionSlab, BlockBackCounters.ERRORS_IO, 1);
         }
         // last: once offered, the agent may reuse the job; the offer releases this worker's last use of the ring,
         // so an agent that has taken every job back (stop) knows no worker touches the ring or a grant page again
