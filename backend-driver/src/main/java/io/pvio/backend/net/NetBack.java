@@ -279,6 +279,10 @@ public final class NetBack extends XenbusBackend
         current.stop();
         closePort(current.port());
         current.release(deviceSlab);
+        // nothing writes them any more: no delivery runs after removePort, the agent has stopped, the port's handler
+        // is gone; the next connection's queue counts on in them
+        counters.recycle(current.txSlab());
+        counters.recycle(current.rxSlab());
         queue = null;
     }
 

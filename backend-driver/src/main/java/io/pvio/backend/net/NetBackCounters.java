@@ -38,6 +38,23 @@ public final class NetBackCounters
         return slabs.newSlab();
     }
 
+    /** Hands back a stopped writer's slab for the next connection; see {@link CounterSlabs#recycle}. */
+    void recycle(final long[] slab)
+    {
+        slabs.recycle(slab);
+    }
+
+    /**
+     * Counter slabs kept: one per writer alive at once (the transmit agent, the receive path, the xenbus thread),
+     * reused from one connection to the next, so a front end that reconnects again and again does not grow them.
+     *
+     * @return the count.
+     */
+    public int slabs()
+    {
+        return slabs.slabCount();
+    }
+
     static void add(final long[] slab, final int counter, final long delta)
     {
         CounterSlabs.add(slab, counter, delta);

@@ -35,12 +35,12 @@ import io.pvio.ring.netif.NetifDescriptor.TxResponse;
  * <b>Transmit</b> ({@link #doWork()}): each request is copied out of the ring once ({@code RING_COPY_REQUEST}) and
  * checked as it arrives, in order: flags known; on the first slot the packet size at least an Ethernet header and at
  * most the largest frame (65,535 bytes with scatter-gather, a page without); no extra-info slot (this back end
- * offers neither GSO, multicast control nor hashing, so each is refused); on every later slot no extra info, {@code offset + size} within
- * the page, at most {@value NetifDescriptor#NR_SLOTS_MIN} slots, and the later slots' sizes never above the first
- * slot's packet size; every grant reference inside the front end's grant table. When the chain ends the fragments
- * are grant-copied into this queue's own staging pages, every slot gets its response, and the frame goes into the
- * bridge. Responses are published every {@value #RESPONSE_BATCH} slots and at the
- * end of each pass (at most {@value #BUDGET} slots) with the event-index check.
+ * offers neither GSO, multicast control nor hashing, so each is refused); on every later slot no extra info,
+ * {@code offset + size} within the page, at most {@value NetifDescriptor#NR_SLOTS_MIN} slots, and the later slots'
+ * sizes never above the first slot's packet size; every grant reference inside the front end's grant table. When the
+ * chain ends the fragments are grant-copied into this queue's own staging pages, every slot gets its response, and
+ * the frame goes into the bridge. Responses are published every {@value #RESPONSE_BATCH} slots and at the end of each
+ * pass (at most {@value #BUDGET} slots) with the event-index check.
  * <p>
  * <b>Receive</b> ({@link #deliver}): under the receive lock, a frame needs one posted buffer per page of it (several
  * only when the front end asked for {@code feature-sg}); without them it is dropped and counted, never queued. The
@@ -247,6 +247,18 @@ final class NetbackQueue implements VcpuTask, IdleStrategy, BridgePort
             rxOpen = false;
         }
         agentHost.stop(this);
+    }
+
+    /** The transmit agent's counter slab (the front end's events count in it too). */
+    long[] txSlab()
+    {
+        return txSlab;
+    }
+
+    /** The receive path's counter slab. */
+    long[] rxSlab()
+    {
+        return rxSlab;
     }
 
     /**

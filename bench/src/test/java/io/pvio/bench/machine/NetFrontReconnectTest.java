@@ -3,6 +3,7 @@ package io.pvio.bench.machine;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -13,11 +14,13 @@ import io.pvio.frontend.net.NetFrontOptions;
 import io.pvio.hypervisor.xenstore.XenbusDevice;
 import io.pvio.ring.netif.NetifXenbusKeys;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A netfront that closes and a new one on the same device: the state key still says Closed from the first, so the new
- * front end must say Initialising for netback to offer its features again and connect.
+ * front end must say Initialising for netback to offer its features again and connect. Each connection's queue counts
+ * on in the slabs of the one before, so the totals go on and the slabs do not grow.
  */
 class NetFrontReconnectTest
 {
@@ -35,6 +38,7 @@ class NetFrontReconnectTest
             final NetBack back = NetBack.start(machine.dom0(), machine.xenStore(), device.backendPath(), bridge);
             try
             {
+                int slabs = -1;
                 for (int connection = 0; connection < 4; connection++)
                 {
                     final NetFront front = NetFront.start(guest.domain(), machine.xenStore(), device.frontendPath(),
@@ -44,6 +48,15 @@ class NetFrontReconnectTest
                         assertTrue(front.awaitConnected(30, TimeUnit.SECONDS), "front end, connection " + connection);
                         assertTrue(back.awaitConnected(30, TimeUnit.SECONDS), "back end, connection " + connection);
                         assertTrue(back.bridgePort() >= 0, "the vif is on the bridge, connection " + connection);
+                        final UnsafeBuffer frame = new UnsafeBuffer(
+                            NetRig.frame(NetRig.mac(2), NetRig.mac(1), 60 + connection, connection));
+                        assertTrue(front.transmit(frame, 0, frame.capacity()), "connection " + connection);
+                        final long sent = connection + 1;
+                        NetRig.await(() -> back.counters().txFrames() == sent, "frame " + sent + " into the bridge");
+                        if (0 == connection)
+                        {
+                            slabs = back.counters().slabs();
+                        }
                     }
                     finally
                     {
@@ -51,6 +64,11 @@ class NetFrontReconnectTest
                     }
                     NetRig.await(() -> !back.isConnected(), "netback lets go of the closed front end");
                 }
+                // every later connection counts on in the first one's slabs, and the totals go on over all four
+                assertEquals(slabs, back.counters().slabs(), "slabs after 4 connections");
+                assertTrue(slabs <= 3, "the xenbus thread's, the transmit agent's and the receive path's: " + slabs);
+                assertEquals(4, back.counters().txFrames());
+                assertEquals(4 * 2, back.counters().grantUnmaps(), "both rings of each connection unmapped");
             }
             finally
             {
