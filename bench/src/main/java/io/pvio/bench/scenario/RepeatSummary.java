@@ -19,6 +19,11 @@ public final class RepeatSummary
     private final Map<String, Disk> disks = new LinkedHashMap<>();
     private int runs;
 
+    /** An empty summary: {@link #add} each run's report. */
+    public RepeatSummary()
+    {
+    }
+
     /** One disk's figures over the runs, in run order. */
     private static final class Disk
     {

@@ -1,5 +1,6 @@
 package io.pvio.bench.scenario;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -95,17 +96,8 @@ class ScenarioCommandTest
     @Test
     void shouldRunAGoodFileAndWriteItsJsonReport() throws Exception
     {
-        final Path file = dir.resolve("small.yaml");
-        Files.writeString(file, String.join("\n",
-            "description: one small verified disk",
-            "machine: {memory: 128M}",
-            "guests:",
-            "  - name: tiny",
-            "    memory: 16M",
-            "    disks:",
-            "      - size: 8M",
-            "        workload: {queue-depth: 8, read-share: 0.5, count: 1000}",
-            ""));
+        final Path file = tinyScenario("small.yaml", "description: one small verified disk",
+            "{queue-depth: 8, read-share: 0.5, count: 1000}");
         final Path json = dir.resolve("report.json");
         assertEquals(PvioCommand.EXIT_OK, execute("run", file.toString(), "--json", json.toString()), err.toString());
         final String printed = out.toString();
@@ -122,16 +114,7 @@ class ScenarioCommandTest
     @Test
     void shouldRepeatARunAndSumUpTheMediansWithANumberedJsonReportPerRun() throws Exception
     {
-        final Path file = dir.resolve("again.yaml");
-        Files.writeString(file, String.join("\n",
-            "machine: {memory: 128M}",
-            "guests:",
-            "  - name: tiny",
-            "    memory: 16M",
-            "    disks:",
-            "      - size: 8M",
-            "        workload: {queue-depth: 4, read-share: 0.5, count: 600}",
-            ""));
+        final Path file = tinyScenario("again.yaml", "", "{queue-depth: 4, read-share: 0.5, count: 600}");
         final Path json = dir.resolve("again.json");
         assertEquals(PvioCommand.EXIT_OK, execute("run", file.toString(), "--repeat", "3", "--json", json.toString(),
             "--no-xenstore-socket"), err.toString());
@@ -213,6 +196,23 @@ class ScenarioCommandTest
         assertTrue(err.toString().contains("expected no --no-xenstore-socket beside it"), err.toString());
         assertEquals("", out.toString(), "nothing started");
         assertEquals("keep", Files.readString(file));
+    }
+
+    /** A scenario file of one guest, tiny, with one 8 MiB disk running {@code workload}, after a first line. */
+    private Path tinyScenario(final String name, final String firstLine, final String workload) throws IOException
+    {
+        final Path file = dir.resolve(name);
+        Files.writeString(file, String.join("\n",
+            firstLine,
+            "machine: {memory: 128M}",
+            "guests:",
+            "  - name: tiny",
+            "    memory: 16M",
+            "    disks:",
+            "      - size: 8M",
+            "        workload: " + workload,
+            ""));
+        return file;
     }
 
     private int execute(final String... args)
