@@ -370,7 +370,8 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
             eventOwed |= ring.pushResponsesAndCheckNotify();
             // No lost event: an owed event stays owed until sent, and each later completion looks again; the one that
             // leaves no job in flight sends it (a job submitted after that read comes back through here too), and so
-            // does the agent's next push. A submit racing with the read only makes the event go out early.
+            // does the agent's next push. A submit racing with the read only makes the event go out early. A
+            // deferred completion leaves it to the sendOwedEvent its engine queues after the batch.
             final int others = (int)ASYNC_OUTSTANDING.getAndAdd(this, -1) - 1;
             notify = eventOwed && !deferEvent && (0 == others || ++owedResponses >= COMPLETION_COALESCE);
             if (notify)

@@ -11,9 +11,10 @@ import java.io.UncheckedIOException;
  * The host's block layer under one blkback ring as an io_uring ({@link UringFile}): one thread takes the agent's
  * jobs, turns each run of a job into a read or write at the run's file offset, and submits every job queued since its
  * last pass with one {@code io_uring_enter}; completions come back on the same thread, which answers each finished
- * job through {@link BlkbackQueue#complete}. This is what Linux's blkback gets from a plugged batch of bios with one
- * kick: the device sees the whole queue depth, and the host pays one system call and one wake-up per batch instead
- * of a thread hand-off and a blocking {@code pread} per I/O ({@link BlockIoWorkers}).
+ * job through {@link BlkbackQueue#complete(AsyncBlockIo, boolean)} and, after the pass's last CQE, sends the one
+ * event they owe the front end ({@link BlkbackQueue#sendOwedEvent()}). This is what Linux's blkback gets from a
+ * plugged batch of bios with one kick: the device sees the whole queue depth, and the host pays one system call and
+ * one wake-up per batch instead of a thread hand-off and a blocking {@code pread} per I/O ({@link BlockIoWorkers}).
  * <p>
  * The image is opened again by the ring (with O_DIRECT when the store has it); every job enters and leaves the
  * {@link FileBlockStore} as its synchronous calls do (same checks, counters, and a close that waits for it). A read

@@ -31,13 +31,13 @@ import picocli.CommandLine.Spec;
     name = "run",
     description = {
         "Boot a simulated machine (dom0 and guests with disks on disk images: split-driver disks, io: pv, or " +
-            "emulated AHCI disks, io: emulated), run each disk's workload natively on the image with FileChannel, " +
-            "then through its guest's driver (the split drivers' disks first, then the emulated ones), then " +
-            "natively again, and report IOPS, MB/s, latency percentiles, exits, notifications and hypercalls per " +
-            "I/O, CPU time per domain and each path's ratio to native (the mean of the two native runs), side by " +
-            "side; then any network workloads (UDP stream and request/response between guests' PV vifs or " +
-            "emulated e1000 NICs, or to the VXLAN uplink) with packets/s, Gbit/s, latency, notifications, copies " +
-            "and exits per packet, PV beside emulated.",
+            "emulated AHCI disks, io: emulated), run each disk's workload natively on the image (one thread per I/O, " +
+            "or an io_uring when the back end has io-uring), then through its guest's driver (the split drivers' " +
+            "disks first, then the emulated ones), then natively again, and report IOPS, MB/s, latency percentiles, " +
+            "exits, notifications and hypercalls per I/O, CPU time per domain and each path's ratio to native (the " +
+            "mean of the two native runs), side by side; then any network workloads (UDP stream and request/response " +
+            "between guests' PV vifs or emulated e1000 NICs, or to the VXLAN uplink) with packets/s, Gbit/s, " +
+            "latency, notifications, copies and exits per packet, PV beside emulated.",
         "",
         "Without FILE, runs the built-in default: dom0, a para guest with a split-driver disk and a full-mode " +
             "guest with an emulated AHCI disk, each on a 256 MiB temporary sparse image, verified random 4 KiB " +

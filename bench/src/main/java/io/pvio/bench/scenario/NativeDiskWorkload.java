@@ -7,6 +7,7 @@ import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.sun.nio.file.ExtendedOpenOption;
@@ -57,7 +58,8 @@ final class NativeDiskWorkload extends DiskWorkload
         FileChannel open(Path image, OpenOption... options) throws IOException;
     }
 
-    private static final long URING_CLOSE_SECONDS = 30;
+    /** How long an interrupted io_uring run waits for its reads and writes in flight before it gives up on them. */
+    private static final long URING_DRAIN_SECONDS = 30;
 
     private final Path image;
     private final boolean random;
@@ -245,6 +247,12 @@ final class NativeDiskWorkload extends DiskWorkload
     private void failStart(final Exception ex)
     {
         stats.error(image + ": " + ex);
+        finishAll();
+    }
+
+    /** Every stream has ended. */
+    private void finishAll()
+    {
         for (int t = 0; t < streams; t++)
         {
             finished.countDown();
@@ -296,36 +304,71 @@ final class NativeDiskWorkload extends DiskWorkload
     {
         final UringSlots slots = new UringSlots(alignment);
         UringFile file = null;
+        boolean quiet = true; // no read or write in flight: the ring may close and the buffers go back
         try
         {
             file = UringFile.open("native-baseline-" + image.getFileName(), image, writes, direct,
                 Math.max(64, 2 * streams), slots);
             slots.file = file; // published to the loop thread by the execute below
             file.execute(slots::startAll);
-            slots.ended.await();
+            quiet = awaitSlots(slots);
             mostInFlight = slots.most; // the loop's last count-down came after its last submission
         }
         catch (final IOException | RuntimeException ex)
         {
             stats.error(image + ": " + ex);
         }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-            stats.error(image + ": interrupted while I/O was in flight");
-        }
         finally
         {
-            // every slot has ended, so no read or write is in flight (or the open failed and none was submitted)
-            if (null != file && !file.closeAndJoin())
+            if (quiet)
             {
-                stats.error(image + ": the io_uring loop did not end within " + URING_CLOSE_SECONDS + " s");
+                if (null != file && !file.closeAndJoin())
+                {
+                    stats.error(image + ": the io_uring loop did not end");
+                }
+                slots.free();
             }
-            slots.free();
-            for (int t = 0; t < streams; t++)
+            finishAll();
+        }
+    }
+
+    /**
+     * Waits for every slot to end. Interrupted, it stops the slots and waits for the I/O in flight, for a while:
+     * the kernel still writes into the buffers of a read that has not completed.
+     *
+     * @return true if every slot has ended; false if I/O may still be in flight (its ring and buffers are left).
+     */
+    private boolean awaitSlots(final UringSlots slots)
+    {
+        try
+        {
+            slots.ended.await();
+            return true;
+        }
+        catch (final InterruptedException ex)
+        {
+            stop();
+            stats.error(image + ": interrupted while I/O was in flight");
+            boolean ended = false;
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(URING_DRAIN_SECONDS);
+            while (!ended && System.nanoTime() - deadline < 0)
             {
-                finished.countDown();
+                try
+                {
+                    ended = slots.ended.await(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+                }
+                catch (final InterruptedException again)
+                {
+                    // keep waiting: returning would free memory the kernel may still write into
+                }
             }
+            Thread.currentThread().interrupt();
+            if (!ended)
+            {
+                stats.error(image + ": reads and writes still in flight after " + URING_DRAIN_SECONDS +
+                    " s; their io_uring and buffers are left open");
+            }
+            return ended;
         }
     }
 
@@ -415,6 +458,9 @@ final class NativeDiskWorkload extends DiskWorkload
         long block;
         boolean read;
         int version;
+        /** The io_uring engine's: when the I/O was first submitted, and the bytes it has moved so far. */
+        long startedAt;
+        int moved;
 
         Stream(final int index, final int alignment)
         {
@@ -463,9 +509,13 @@ final class NativeDiskWorkload extends DiskWorkload
                 {
                     versions.set(block, version);
                 }
-                else if (BlockVersions.UNKNOWN != versions.get(block))
+                else
                 {
-                    stats.checked(BlockPattern.matches(view, 0, blockSize, seed, block, versions.get(block)));
+                    final int expected = versions.get(block);
+                    if (BlockVersions.UNKNOWN != expected)
+                    {
+                        stats.checked(BlockPattern.matches(view, 0, blockSize, seed, block, expected));
+                    }
                 }
             }
         }
@@ -479,8 +529,6 @@ final class NativeDiskWorkload extends DiskWorkload
     private final class UringSlots implements UringFile.Completion
     {
         final Stream[] slots = new Stream[streams];
-        final int[] moved = new int[streams];
-        final long[] started = new long[streams];
         final CountDownLatch ended = new CountDownLatch(streams);
         UringFile file;
         int inFlight;
@@ -505,22 +553,23 @@ final class NativeDiskWorkload extends DiskWorkload
 
         private void issue(final int s)
         {
-            if (!slots[s].next())
+            final Stream slot = slots[s];
+            if (!slot.next())
             {
                 ended.countDown();
                 return;
             }
-            moved[s] = 0;
-            started[s] = System.nanoTime();
+            slot.moved = 0;
+            slot.startedAt = System.nanoTime();
             submit(s);
         }
 
         private void submit(final int s)
         {
             final Stream slot = slots[s];
-            final long address = slot.view.addressOffset() + moved[s];
-            final long offset = slot.position() + moved[s];
-            final int length = blockSize - moved[s];
+            final long address = slot.view.addressOffset() + slot.moved;
+            final long offset = slot.position() + slot.moved;
+            final int length = blockSize - slot.moved;
             final boolean queued = slot.read ? file.submitRead(offset, address, length, s) :
                 file.submitWrite(offset, address, length, s);
             if (!queued)
@@ -546,18 +595,20 @@ final class NativeDiskWorkload extends DiskWorkload
                 fail(s, (slot.read ? "read" : "write") + " of block " + slot.block + " failed: errno " + -result);
                 return;
             }
-            if (0 == result && slot.read)
+            if (0 == result)
             {
-                fail(s, "end of image at " + (slot.position() + moved[s]) + " reading block at " + slot.position());
+                // nothing moved: resubmitting would loop for ever
+                fail(s, slot.read ? "end of image at " + (slot.position() + slot.moved) + " reading block at " +
+                    slot.position() : "a write of block " + slot.block + " wrote nothing");
                 return;
             }
-            moved[s] += result;
-            if (moved[s] < blockSize)
+            slot.moved += result;
+            if (slot.moved < blockSize)
             {
                 submit(s);
                 return;
             }
-            slot.done(started[s], System.nanoTime());
+            slot.done(slot.startedAt, System.nanoTime());
             issue(s);
         }
 

@@ -176,7 +176,8 @@ public record ScenarioReport(
      * @param emulated       the emulated controller's counters over the workload (counted); null for a PV disk.
      * @param cost           what each I/O cost on its path (counted, modeled and measured, derived per I/O).
      * @param verify         verification of the run through the guest and of the image after it.
-     * @param nativeBaseline the same workload on the image with {@code FileChannel}, or null if it did not run.
+     * @param nativeBaseline the same workload natively on the image ({@link NativeBaseline}), or null if it did not
+     *                       run.
      */
     public record DiskReport(
         String disk, int devid, String image, String workload, String io, String mode, Negotiated negotiated,
@@ -758,8 +759,8 @@ public record ScenarioReport(
                 }
             }
             out.println("  (x native: the disk's IOPS on its path over the mean of the native runs before and after " +
-                "it; latency at depth > 1 includes queueing; native latency is a call on its thread, or a submission to " +
-                "its completion on the io_uring)");
+                "it; latency at depth > 1 includes queueing; native latency is a call on its thread, or a submission " +
+                "to its completion on the io_uring)");
         }
 
         if (has("pv"))

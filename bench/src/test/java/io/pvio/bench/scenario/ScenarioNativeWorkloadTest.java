@@ -393,6 +393,29 @@ class ScenarioNativeWorkloadTest
         assertEquals(0, threadsAfterEnd("native-baseline-uring-d.img"));
     }
 
+    @Test
+    void shouldDrainTheRingWhenItsDriverIsInterruptedAndOnlyThenCloseIt() throws Exception
+    {
+        assumeIoUring();
+        final NativeDiskWorkload engine = NativeDiskWorkload.ioUring(sparse("uring-i.img"), workload(8, 0.5, 0), DISK,
+            11, null, false);
+        engine.start(System.nanoTime());
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+        while (engine.stats().completed() < 1000 && System.nanoTime() - deadline < 0)
+        {
+            Thread.sleep(1);
+        }
+        final Thread driver = Thread.getAllStackTraces().keySet().stream()
+            .filter(t -> t.getName().equals("native-baseline-uring-i.img-driver")).findFirst().orElseThrow();
+        driver.interrupt();
+        assertTrue(engine.awaitFinished(TIMEOUT_SECONDS, TimeUnit.SECONDS), "the slots stop and drain");
+        assertEquals(1, engine.stats().errors());
+        assertTrue(engine.stats().firstError().contains("interrupted while I/O was in flight"),
+            engine.stats().firstError());
+        assertEquals(8, engine.mostInFlight(), "the drain ran to its end");
+        assertEquals(0, threadsAfterEnd("native-baseline-uring-i.img"), "the ring closed once drained");
+    }
+
     private static void assumeIoUring()
     {
         final String reason = UringFile.unavailableReason();
