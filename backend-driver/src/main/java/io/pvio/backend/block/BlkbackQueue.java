@@ -593,7 +593,24 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
     public boolean prepareToBlock()
     {
         wakeRequested = false;
-        return running && !broken && ring.finalCheckForRequests();
+        return running && !broken && finalCheckForRequests();
+    }
+
+    /**
+     * Arms {@code req_event} and re-checks for requests. A hostile producer index found here (a front end that
+     * overflowed the ring while the agent was about to block) counts as work: the ring is broken, so the next pass
+     * reads the index again, throws in {@link #doWork()} and cuts the front end off there, as for any violation.
+     */
+    private boolean finalCheckForRequests()
+    {
+        try
+        {
+            return ring.finalCheckForRequests();
+        }
+        catch (final RingProtocolException ex)
+        {
+            return true;
+        }
     }
 
     @Override
@@ -626,7 +643,7 @@ final class BlkbackQueue implements VcpuTask, IdleStrategy
             return;
         }
         idleCount = 0;
-        if (!broken && ring.finalCheckForRequests())
+        if (!broken && finalCheckForRequests())
         {
             return; // requests arrived while arming req_event
         }
