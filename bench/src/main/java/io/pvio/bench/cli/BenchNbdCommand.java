@@ -21,7 +21,6 @@ import java.util.concurrent.TimeUnit;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.pvio.backend.block.BlockBackOptions;
 import io.pvio.backend.block.FileBlockStore;
 import io.pvio.bench.machine.PvDisk;
 import io.pvio.bench.machine.PvGuest;
@@ -31,6 +30,7 @@ import io.pvio.bench.scenario.ScenarioParser;
 import io.pvio.frontend.block.BlockFrontOptions;
 import io.pvio.hypervisor.sched.Vcpu;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -64,13 +64,15 @@ final class BenchNbdCommand implements Callable<Integer>
     @Spec
     private CommandSpec spec;
 
+    @Mixin
+    private NbdMachineArgs machineArgs;
+
     private String rw = "randread";
     private int blockSize = 4096;
     private int iodepth = 32;
     private long size = 256L << 20;
     private int runtimeSeconds = 10;
     private int rounds = 3;
-    private int ioWorkers = 4;
 
     @Option(names = "--rw", order = 1, paramLabel = "PATTERN",
         description = "fio's --rw: randread, randwrite, randrw, read or write (default: randread).")
@@ -139,17 +141,6 @@ final class BenchNbdCommand implements Callable<Integer>
             throw bad("--rounds", Integer.toString(value), "1 to 20");
         }
         rounds = value;
-    }
-
-    @Option(names = "--io-workers", order = 7, paramLabel = "N",
-        description = "blkback I/O worker threads for the guest's ring, 0 to 256 (default: 4).")
-    void ioWorkers(final int value)
-    {
-        if (value < 0 || value > 256)
-        {
-            throw bad("--io-workers", Integer.toString(value), "0 to 256");
-        }
-        ioWorkers = value;
     }
 
     /**
@@ -232,11 +223,11 @@ final class BenchNbdCommand implements Callable<Integer>
 
     private double[] runPvio(final Path image, final Path dir) throws Exception
     {
-        try (PvMachine machine = PvMachine.start(MACHINE_FRAMES, DOM0_FRAMES))
+        try (PvMachine machine = PvMachine.start(MACHINE_FRAMES, DOM0_FRAMES, machineArgs.machine()))
         {
             final PvGuest guest = machine.createGuest("nbd-guest", GUEST_FRAMES);
             final PvDisk disk = machine.attachDisk(guest, 51712, FileBlockStore.open(image, false),
-                new BlockBackOptions().ioWorkers(ioWorkers), new BlockFrontOptions());
+                machineArgs.back(), new BlockFrontOptions());
             final Vcpu[] vcpus = guest.vcpus();
             try (NbdExport export = NbdExport.start(disk.front(), 0 == vcpus.length ? null : vcpus[0], "pvio", false,
                 InetAddress.getLoopbackAddress(), 0))
@@ -347,6 +338,7 @@ final class BenchNbdCommand implements Callable<Integer>
         out.println(String.format(Locale.ROOT, "fio --ioengine=nbd --rw=%s --bs=%d --iodepth=%d, %d s per run, " +
             "%d MiB image of random data (measured by fio; ratio derived)", rw, blockSize, iodepth, runtimeSeconds,
             size >> 20));
+        out.println("pvio: " + machineArgs.describe() + "; nbdkit: file plugin, its default threads");
         out.println(String.format(Locale.ROOT, "%-6s %-8s %12s %10s %10s %10s %14s", "round", "server", "IOPS",
             "MB/s", "p50 us", "p99 us", "pvio/nbdkit"));
         final double[] ratios = new double[pvio.size()];

@@ -9,7 +9,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
-import io.pvio.backend.block.BlockBackOptions;
 import io.pvio.backend.block.BlockStore;
 import io.pvio.backend.block.FileBlockStore;
 import io.pvio.bench.machine.PvDisk;
@@ -21,6 +20,7 @@ import io.pvio.bench.scenario.ScenarioParser;
 import io.pvio.frontend.block.BlockFrontOptions;
 import io.pvio.hypervisor.sched.Vcpu;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -59,11 +59,13 @@ final class NbdServeCommand implements Callable<Integer>
     @Spec
     private CommandSpec spec;
 
+    @Mixin
+    private NbdMachineArgs machineArgs;
+
     private int port = 10809;
     private Path image;
     private long size = -1;
     private String name = "pvio";
-    private int ioWorkers;
     private long durationNanos;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final CountDownLatch finished = new CountDownLatch(1);
@@ -131,20 +133,6 @@ final class NbdServeCommand implements Callable<Integer>
     }
 
     @Option(
-        names = "--io-workers",
-        order = 6,
-        paramLabel = "N",
-        description = "blkback I/O worker threads for the ring, 0 to 256; 0 serves each request in turn (default).")
-    void ioWorkers(final int value)
-    {
-        if (value < 0 || value > 256)
-        {
-            throw bad("--io-workers", Integer.toString(value), "0 to 256");
-        }
-        ioWorkers = value;
-    }
-
-    @Option(
         names = "--duration",
         order = 7,
         paramLabel = "D",
@@ -189,11 +177,11 @@ final class NbdServeCommand implements Callable<Integer>
                 err.flush();
                 return PvioCommand.EXIT_FAILURE;
             }
-            try (PvMachine machine = PvMachine.start(MACHINE_FRAMES, DOM0_FRAMES))
+            try (PvMachine machine = PvMachine.start(MACHINE_FRAMES, DOM0_FRAMES, machineArgs.machine()))
             {
                 final PvGuest guest = machine.createGuest("nbd-guest", GUEST_FRAMES);
                 final PvDisk disk = machine.attachDisk(guest, 51712, store,
-                    new BlockBackOptions().ioWorkers(ioWorkers), new BlockFrontOptions());
+                    machineArgs.back(), new BlockFrontOptions());
                 final Vcpu[] vcpus = guest.vcpus();
                 final NbdExport export;
                 try
@@ -246,7 +234,8 @@ final class NbdServeCommand implements Callable<Integer>
             final long bytes = disk.front().sectors() * disk.front().sectorSize();
             CliSupport.printLine(out, "nbd: serving " + disk + " (" + bytes + " bytes" +
                 (export.isReadOnly() ? ", read-only" : "") + ") as nbd://127.0.0.1:" + export.port() + "/" +
-                export.name() + "; " + (0 == durationNanos ? "Ctrl-C stops" : "stopping after --duration"));
+                export.name() + " (" + machineArgs.describe() + "); " +
+                (0 == durationNanos ? "Ctrl-C stops" : "stopping after --duration"));
             CliSupport.serveUntilStopped(stopped, durationNanos, () -> true, () -> status(export), "nbd: ", out);
         }
         finally

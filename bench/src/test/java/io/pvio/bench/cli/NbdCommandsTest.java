@@ -47,8 +47,9 @@ class NbdCommandsTest
         Files.write(image, data);
         final int port = freePort();
         final CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> execute("nbd", "serve",
-            "--image", image.toString(), "--port", Integer.toString(port), "--name", "img", "--duration", "8s"));
-        awaitOutput("as nbd://127.0.0.1:" + port + "/img");
+            "--image", image.toString(), "--port", Integer.toString(port), "--name", "img", "--duration", "8s",
+            "--halt-poll", "0.05ms"));
+        awaitOutput("as nbd://127.0.0.1:" + port + "/img (blkback serves in turn, halt-poll 0.05ms, idle-spin 0ms)");
         final Path copy = directory.resolve("copy.img");
         final Process nbdcopy = new ProcessBuilder("nbdcopy", "nbd://127.0.0.1:" + port + "/img", copy.toString())
             .redirectErrorStream(true).start();
@@ -74,6 +75,11 @@ class NbdCommandsTest
         assertTrue(err.toString().contains("no --size with --image"), err.toString());
         assertEquals(PvioCommand.EXIT_USAGE, execute("nbd", "serve", "--name", ""));
         assertTrue(err.toString().contains("'--name':  (expected: 1 to 4096 characters, no NUL)"), err.toString());
+        assertEquals(PvioCommand.EXIT_USAGE, execute("nbd", "serve", "--io-workers", "257"));
+        assertTrue(err.toString().contains("'--io-workers': 257 (expected: 0 to 256)"), err.toString());
+        assertEquals(PvioCommand.EXIT_USAGE, execute("nbd", "serve", "--halt-poll", "11ms"));
+        assertTrue(err.toString().contains("'--halt-poll': 11ms (expected: a duration from 0ms to 10ms"),
+            err.toString());
     }
 
     @Test
@@ -87,6 +93,9 @@ class NbdCommandsTest
         assertEquals(PvioCommand.EXIT_USAGE, execute("bench", "nbd", "--iodepth", "0"));
         assertEquals(PvioCommand.EXIT_USAGE, execute("bench", "nbd", "--runtime", "1.5s"));
         assertTrue(err.toString().contains("'--runtime': 1.5s (expected: whole seconds"), err.toString());
+        assertEquals(PvioCommand.EXIT_USAGE, execute("bench", "nbd", "--idle-spin", "fast"));
+        assertTrue(err.toString().contains("'--idle-spin': fast (expected: a duration from 0ms to 10ms"),
+            err.toString());
     }
 
     @Test
@@ -95,8 +104,9 @@ class NbdCommandsTest
         ExternalTools.requireTool("/usr/bin/fio", "fio");
         ExternalTools.requireTool("/usr/bin/nbdkit", "nbdkit");
         assertEquals(PvioCommand.EXIT_OK, execute("bench", "nbd", "--runtime", "1s", "--rounds", "1", "--size",
-            "16M", "--iodepth", "8"), err.toString());
+            "16M", "--iodepth", "8", "--io-workers", "2"), err.toString());
         final String report = out.toString();
+        assertTrue(report.contains("pvio: blkback 2 I/O workers, halt-poll 0ms, idle-spin 0ms; nbdkit: "), report);
         final Matcher pvio = Pattern.compile("\\n1\\s+pvio\\s+([\\d,]+)").matcher(report);
         final Matcher kit = Pattern.compile("\\n1\\s+nbdkit\\s+([\\d,]+).*?(\\d+\\.\\d\\d)\\n").matcher(report);
         assertTrue(pvio.find() && kit.find(), report);
